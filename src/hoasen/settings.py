@@ -1,0 +1,133 @@
+"""One typed settings object, read from defaults, then `hoasen.toml`, then `HOASEN_*` env vars.
+
+Every setting has a name, a type, a default and a help text; `docs/settings.md` lists them all
+(a test checks the list is complete).
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import MISSING, dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+from hoasen.errors import ConfigError
+
+DEFAULT_LANGUAGES = ("vi", "en", "zh", "ja", "ko", "fr", "de", "ru", "es", "sv", "th", "id")
+
+
+def _setting(default: Any, help: str) -> Any:
+    """Declare a setting with its help text (kept in the dataclass field metadata)."""
+    if isinstance(default, list | tuple):
+        value = tuple(default)
+        return field(default_factory=lambda: value, metadata={"help": help})
+    return field(default=default, metadata={"help": help})
+
+
+@dataclass(frozen=True)
+class Settings:
+    """All of hoasen's settings. Env var for `foo_bar` is `HOASEN_FOO_BAR`."""
+
+    database_url: str = _setting(
+        "sqlite:///hoasen.db", "Database URL: sqlite:///PATH or postgresql://USER@HOST/DB."
+    )
+    languages: tuple[str, ...] = _setting(
+        DEFAULT_LANGUAGES,
+        "ISO 639-1 codes the language detector chooses among (comma-separated in env).",
+    )
+    min_language_confidence: float = _setting(
+        0.5, "Below this confidence a detected language is stored but flagged as a guess."
+    )
+    http_timeout: float = _setting(20.0, "Seconds before an HTTP request is abandoned.")
+    http_max_bytes: int = _setting(10_000_000, "Largest response body fetched, in bytes.")
+    http_max_redirects: int = _setting(5, "Most redirects followed for one request.")
+    http_user_agent: str = _setting(
+        "hoasen/0.1 (+https://github.com/hoasen-desk/hoasen; news monitoring)",
+        "User-Agent sent with every request; robots.txt rules are matched against it.",
+    )
+    http_allow_private: bool = _setting(
+        False,
+        "Allow fetching private, loopback and link-local addresses (off: refused as unsafe).",
+    )
+    http_respect_robots: bool = _setting(True, "Obey robots.txt of every fetched site.")
+    http_host_delay: float = _setting(
+        1.0, "Seconds between two requests to the same host (politeness)."
+    )
+    http_concurrency: int = _setting(32, "Most requests in flight at once while polling.")
+    http_per_host: int = _setting(2, "Most requests in flight at once to one host.")
+    feed_max_entries: int = _setting(100, "Most entries followed per feed and poll.")
+    default_poll_minutes: int = _setting(60, "Poll interval for new sources, in minutes.")
+    dedupe_threshold: float = _setting(
+        0.7, "Estimated Jaccard similarity above which an article is a near duplicate."
+    )
+    boilerplate_min_docs: int = _setting(
+        4, "A line seen in this many articles of one source is learned as its boilerplate."
+    )
+    search_limit: int = _setting(20, "Default number of search results.")
+
+
+def setting_docs() -> list[tuple[str, str, Any]]:
+    """(name, help, default) for every setting, in declaration order."""
+    return [(f.name, f.metadata["help"], _default(f)) for f in fields(Settings)]
+
+
+def _default(f: Any) -> Any:
+    return f.default_factory() if f.default_factory is not MISSING else f.default
+
+
+def _coerce(name: str, raw: Any, example: Any) -> Any:
+    """Turn a TOML or env value into the type of the setting's default."""
+    try:
+        if isinstance(example, bool):
+            if isinstance(raw, bool):
+                return raw
+            text = str(raw).strip().lower()
+            if text in {"1", "true", "yes", "on"}:
+                return True
+            if text in {"0", "false", "no", "off"}:
+                return False
+            raise ValueError(f"expected true or false, got {raw!r}")
+        if isinstance(example, int):
+            return int(raw)
+        if isinstance(example, float):
+            return float(raw)
+        if isinstance(example, tuple):
+            items = raw if isinstance(raw, list | tuple) else str(raw).split(",")
+            return tuple(str(i).strip() for i in items if str(i).strip())
+        return str(raw)
+    except ValueError as exc:
+        raise ConfigError(f"setting {name}: {exc}") from exc
+
+
+def load_settings(
+    config_path: Path | None = None,
+    env: dict[str, str] | None = None,
+    **overrides: Any,
+) -> Settings:
+    """Build settings: defaults < hoasen.toml < HOASEN_* environment < explicit overrides."""
+    env = dict(os.environ) if env is None else env
+    values: dict[str, Any] = {}
+    path = config_path or Path(env.get("HOASEN_CONFIG", "hoasen.toml"))
+    known = {f.name: _default(f) for f in fields(Settings)}
+    if path.is_file():
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (OSError, tomllib.TOMLDecodeError) as exc:
+            raise ConfigError(f"cannot read {path}: {exc}") from exc
+        section = data.get("hoasen", data)
+        for key, raw in section.items():
+            if key not in known:
+                raise ConfigError(f"{path}: unknown setting {key!r}")
+            values[key] = _coerce(key, raw, known[key])
+    for name, example in known.items():
+        raw_env = env.get(f"HOASEN_{name.upper()}")
+        if raw_env is not None:
+            values[name] = _coerce(name, raw_env, example)
+    for name, value in overrides.items():
+        if value is None:
+            continue
+        if name not in known:
+            raise ConfigError(f"unknown setting {name!r}")
+        values[name] = value
+    return replace(Settings(), **values)

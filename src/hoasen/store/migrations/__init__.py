@@ -1,0 +1,1 @@
+"""Alembic migrations for hoasen's schema (run by `Store.migrate`)."""

@@ -1,0 +1,156 @@
+"""Database schema (SQLAlchemy Core), identical on SQLite and PostgreSQL.
+
+The full-text index is backend specific and lives outside these tables: an FTS5 virtual table
+`article_fts` on SQLite, a tsvector table `article_search` with a GIN index on PostgreSQL. Both
+are created by the Alembic migrations and fed the same Python analyzer's tokens.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    Dialect,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    TypeDecorator,
+)
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC datetimes on both backends (SQLite keeps no zone of its own)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+def utcnow() -> datetime:
+    """Now, in UTC."""
+    return datetime.now(UTC)
+
+
+sources = Table(
+    "sources",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(200), nullable=False, unique=True),
+    Column("url", Text, nullable=False, unique=True),
+    Column("kind", String(10), nullable=False, default="feed"),
+    Column("country", String(2)),
+    Column("language", String(8)),
+    Column("foreign", Boolean, nullable=False, default=False),
+    Column("partner", Boolean, nullable=False, default=False),
+    Column("poll_minutes", Integer, nullable=False, default=60),
+    Column("etag", Text),
+    Column("last_modified", Text),
+    Column("last_polled", UTCDateTime),
+    Column("last_success", UTCDateTime),
+    Column("last_error", Text),
+    Column("consecutive_failures", Integer, nullable=False, default=0),
+    Column("created", UTCDateTime, nullable=False, default=utcnow),
+)
+
+raw_documents = Table(
+    "raw_documents",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("sha256", String(64), nullable=False, unique=True),
+    Column("origin", Text, nullable=False),
+    Column("fmt", String(10), nullable=False),
+    Column("url", Text),
+    Column("content_type", String(200)),
+    Column("size", Integer, nullable=False),
+    Column("data", LargeBinary, nullable=False),  # gzip of the bytes as received
+    Column("fetched", UTCDateTime, nullable=False, default=utcnow),
+)
+
+articles = Table(
+    "articles",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("source_id", Integer, ForeignKey("sources.id", ondelete="SET NULL"), index=True),
+    Column("raw_id", Integer, ForeignKey("raw_documents.id", ondelete="SET NULL"), index=True),
+    Column("title", Text, nullable=False),
+    Column("text", Text, nullable=False),
+    Column("language", String(8), index=True),
+    Column("language_confidence", Float),
+    Column("url", Text),
+    Column("canonical_url", Text, index=True),
+    Column("source_url", Text),
+    Column("author", Text),
+    Column("published", UTCDateTime, index=True),
+    Column("fetched", UTCDateTime, nullable=False, default=utcnow),
+    Column("content_hash", String(64), nullable=False, index=True),
+    Column("duplicate_of", Integer, ForeignKey("articles.id", ondelete="SET NULL"), index=True),
+    Column("similarity", Float),
+)
+
+article_minhash = Table(
+    "article_minhash",
+    metadata,
+    Column("article_id", Integer, ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True),
+    Column("signature", LargeBinary, nullable=False),
+)
+
+minhash_bands = Table(
+    "minhash_bands",
+    metadata,
+    Column("band", Integer, nullable=False),
+    Column("hash", BigInteger, nullable=False),
+    Column("article_id", Integer, ForeignKey("articles.id", ondelete="CASCADE"), nullable=False),
+    Index("ix_minhash_bands_band_hash", "band", "hash"),
+)
+
+ingest_errors = Table(
+    "ingest_errors",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("input", Text, nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("source_id", Integer, ForeignKey("sources.id", ondelete="SET NULL")),
+    Column("created", UTCDateTime, nullable=False, default=utcnow),
+)
+
+boilerplate_lines = Table(
+    "boilerplate_lines",
+    metadata,
+    Column("source_key", String(255), primary_key=True),
+    Column("line_hash", String(16), primary_key=True),
+    Column("doc_count", Integer, nullable=False, default=0),
+)
