@@ -19,13 +19,13 @@ test: $(STAMP)
 	$(BIN)/pytest
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests eval bench
-	$(BIN)/ruff format --check src tests eval bench
+	$(BIN)/ruff check src tests eval bench tools
+	$(BIN)/ruff format --check src tests eval bench tools
 	$(BIN)/mypy
 
 format: $(STAMP)
-	$(BIN)/ruff format src tests eval bench
-	$(BIN)/ruff check --fix src tests eval bench
+	$(BIN)/ruff format src tests eval bench tools
+	$(BIN)/ruff check --fix src tests eval bench tools
 
 eval: $(STAMP)
 	$(BIN)/python -m eval.run

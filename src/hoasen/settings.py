@@ -36,9 +36,6 @@ class Settings:
         DEFAULT_LANGUAGES,
         "ISO 639-1 codes the language detector chooses among (comma-separated in env).",
     )
-    min_language_confidence: float = _setting(
-        0.5, "Below this confidence a detected language is stored but flagged as a guess."
-    )
     http_timeout: float = _setting(20.0, "Seconds before an HTTP request is abandoned.")
     http_max_bytes: int = _setting(10_000_000, "Largest response body fetched, in bytes.")
     http_max_redirects: int = _setting(5, "Most redirects followed for one request.")

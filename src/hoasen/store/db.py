@@ -256,7 +256,7 @@ class Store:
         etag: str | None = None,
         last_modified: str | None = None,
     ) -> None:
-        """Keep a source's health after a poll: last success or error, failure streak, cache keys."""
+        """Keep a source's health after a poll: last success or error, failures, cache keys."""
         now = utcnow()
         values: dict[str, Any] = {"last_polled": now}
         if ok:

@@ -1,0 +1,69 @@
+"""`make bench`: ingest throughput vs trafilatura, search latency on 100k articles, feed polling.
+
+Results are printed as a table and written to bench/results.json (with the machine) so the README
+numbers can be checked.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_DATA = ROOT.parent / "shared" / "data"
+
+
+def machine() -> str:
+    """A one-line description of this machine."""
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return f"{os.cpu_count()} cores, {cpu}, Python {platform.python_version()}"
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the benchmarks and print one table."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument(
+        "--data", type=Path, default=Path(os.environ.get("HOASEN_EVAL_DATA", DEFAULT_DATA))
+    )
+    parser.add_argument("--articles", type=int, default=100_000, help="Search database size.")
+    parser.add_argument("--pages", type=int, default=300, help="Pages for the ingest benchmark.")
+    parser.add_argument("--feeds", type=int, default=1000, help="Feeds for the polling benchmark.")
+    parser.add_argument("--cache", type=Path, default=ROOT / "build" / "bench")
+    args = parser.parse_args(argv)
+    if not args.data.is_dir():
+        print(f"make bench: skipped — benchmark data not found at {args.data}")
+        return 0
+    from bench import ingest, poll, search
+
+    args.cache.mkdir(parents=True, exist_ok=True)
+    results: dict[str, dict[str, float]] = {}
+    print(f"machine: {machine()}", flush=True)
+    print("== ingest", flush=True)
+    results["ingest"] = ingest.run(args.data, limit=args.pages)
+    print("== search", flush=True)
+    results["search"] = search.run(n_articles=args.articles, cache_dir=args.cache)
+    print("== poll", flush=True)
+    results["poll"] = poll.run(n_feeds=args.feeds)
+    print()
+    print(f"{'benchmark':12} {'measure':36} {'value':>12}")
+    for group, values in results.items():
+        for key, value in values.items():
+            print(f"{group:12} {key:36} {value:12.2f}")
+    out = {"machine": machine(), "results": results}
+    (ROOT / "bench" / "results.json").write_text(json.dumps(out, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
