@@ -56,7 +56,7 @@ class Settings:
     feed_max_entries: int = _setting(100, "Most entries followed per feed and poll.")
     default_poll_minutes: int = _setting(60, "Poll interval for new sources, in minutes.")
     dedupe_threshold: float = _setting(
-        0.7, "Estimated Jaccard similarity above which an article is a near duplicate."
+        0.55, "Estimated Jaccard similarity above which an article is a near duplicate."
     )
     boilerplate_min_docs: int = _setting(
         4, "A line seen in this many articles of one source is learned as its boilerplate."

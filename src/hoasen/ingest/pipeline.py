@@ -10,17 +10,17 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import replace
 from urllib.parse import urlsplit
 
+from sqlalchemy import Connection
+
 from hoasen.analyze.clean import boilerplate_key, strip_learned
 from hoasen.analyze.dedupe import Deduper, content_hash
 from hoasen.analyze.language import LanguageDetector, make_detector
-from hoasen.ingest.formats import parse, split_items
-from hoasen.store.search import SearchIndex
-from sqlalchemy import Connection
-
 from hoasen.errors import InputRejected
+from hoasen.ingest.formats import parse, split_items
 from hoasen.models import Article, IngestReport, ItemError, RawInput
 from hoasen.settings import Settings
 from hoasen.store.db import Source, Store, content_sha256
+from hoasen.store.search import SearchIndex
 
 Progress = Callable[[str], None]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -16,13 +16,16 @@ from alembic.config import Config
 from sqlalchemy import (
     Connection,
     Engine,
+    Select,
+    and_,
+    bindparam,
     create_engine,
     delete,
     event,
     func,
     insert,
+    or_,
     select,
-    tuple_,
     update,
 )
 from sqlalchemy.engine import make_url
@@ -125,6 +128,7 @@ class Store:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self.dialect = engine.dialect.name
+        self._candidate_statements: dict[int, Select[Any]] = {}
 
     @classmethod
     def open(cls, url: str, migrate: bool = True) -> Store:
@@ -298,7 +302,7 @@ class Store:
                 fetched=item.fetched or utcnow(),
             )
         )
-        return int(result.inserted_primary_key[0])
+        return _new_id(result)
 
     def raw_bytes(self, raw_id: int) -> tuple[RawInput, bytes]:
         """The stored raw input (for re-extraction) and its original bytes."""
@@ -352,17 +356,24 @@ class Store:
                 similarity=similarity,
             )
         )
-        return int(result.inserted_primary_key[0])
+        return _new_id(result)
 
     def find_by_hash(self, conn: Connection, content_hash: str) -> int | None:
-        """The original (non-duplicate) article with this normalized-content hash, if any."""
+        """The original article with this normalized-content hash, if any.
+
+        The oldest article with the hash is resolved to its own original when it is itself a
+        (near) duplicate, so copies always point at the root of their group.
+        """
         a = schema.articles.c
-        return conn.execute(
-            select(a.id)
-            .where(a.content_hash == content_hash, a.duplicate_of.is_(None))
+        row = conn.execute(
+            select(a.id, a.duplicate_of)
+            .where(a.content_hash == content_hash)
             .order_by(a.id)
             .limit(1)
-        ).scalar()
+        ).first()
+        if row is None:
+            return None
+        return int(row[1]) if row[1] is not None else int(row[0])
 
     def url_known(self, url: str) -> bool:
         """True when an article with this URL or canonical URL is stored."""
@@ -481,35 +492,98 @@ class Store:
     # ---------------------------------------------------------------- dedupe signatures
 
     def add_minhash(
-        self, conn: Connection, article_id: int, signature: bytes, bands: Sequence[int]
+        self,
+        conn: Connection,
+        article_id: int,
+        signature: bytes,
+        bands: Sequence[int],
+        first_band: int = 0,
     ) -> None:
-        """Persist an article's MinHash signature and its LSH band hashes."""
+        """Persist an article's MinHash signature and its LSH band hashes.
+
+        Band i is stored as band id `first_band + i`; the deduper puts its band layout in
+        `first_band` so bands cut for another threshold never meet.
+        """
         conn.execute(
             insert(schema.article_minhash).values(article_id=article_id, signature=signature)
         )
-        conn.execute(
-            insert(schema.minhash_bands),
-            [{"band": i, "hash": h, "article_id": article_id} for i, h in enumerate(bands)],
-        )
+        if bands:
+            conn.execute(
+                insert(schema.minhash_bands),
+                [
+                    {"band": first_band + i, "hash": h, "article_id": article_id}
+                    for i, h in enumerate(bands)
+                ],
+            )
 
     def minhash_candidates(
-        self, conn: Connection, bands: Sequence[int]
+        self, conn: Connection, bands: Sequence[int], first_band: int = 0
     ) -> list[tuple[int, bytes, int | None]]:
-        """(article id, signature, duplicate_of) of stored articles sharing any LSH band."""
-        mb, am, a = schema.minhash_bands, schema.article_minhash, schema.articles
-        keys = [(i, h) for i, h in enumerate(bands)]
-        ids = (
-            select(mb.c.article_id)
-            .where(tuple_(mb.c.band, mb.c.hash).in_(keys))
-            .distinct()
-            .scalar_subquery()
-        )
-        rows = conn.execute(
-            select(am.c.article_id, am.c.signature, a.c.duplicate_of)
-            .join(a, a.c.id == am.c.article_id)
-            .where(am.c.article_id.in_(ids))
-        ).all()
+        """(article id, signature, duplicate_of) of stored articles sharing any LSH band.
+
+        One indexed (band, hash) probe per band, OR-ed; the statement is built once per band
+        count and reused (a row-value IN list makes SQLite scan the whole table instead).
+        """
+        if not bands:
+            return []
+        stmt = self._candidate_statements.get(len(bands))
+        if stmt is None:
+            mb, am, a = schema.minhash_bands, schema.article_minhash, schema.articles
+            probes = or_(
+                *[
+                    and_(mb.c.band == bindparam(f"b{i}"), mb.c.hash == bindparam(f"h{i}"))
+                    for i in range(len(bands))
+                ]
+            )
+            ids = select(mb.c.article_id).where(probes).distinct().scalar_subquery()
+            stmt = (
+                select(am.c.article_id, am.c.signature, a.c.duplicate_of)
+                .join(a, a.c.id == am.c.article_id)
+                .where(am.c.article_id.in_(ids))
+            )
+            self._candidate_statements[len(bands)] = stmt
+        params: dict[str, int] = {}
+        for i, h in enumerate(bands):
+            params[f"b{i}"] = first_band + i
+            params[f"h{i}"] = h
+        rows = conn.execute(stmt, params).all()
         return [(int(r[0]), bytes(r[1]), r[2]) for r in rows]
+
+    def minhash_bands_outside(self, conn: Connection, first_band: int, count: int) -> bool:
+        """True when some stored band id lies outside first_band .. first_band + count - 1."""
+        b = schema.minhash_bands.c.band
+        found = conn.execute(
+            select(b).where((b < first_band) | (b >= first_band + count)).limit(1)
+        ).first()
+        return found is not None
+
+    def rebuild_minhash_bands(
+        self,
+        conn: Connection,
+        bands_of: Callable[[bytes], Sequence[int] | None],
+        first_band: int = 0,
+        batch: int = 1000,
+    ) -> None:
+        """Replace every stored band by `bands_of(signature)` (None: that article gets none)."""
+        am = schema.article_minhash.c
+        conn.execute(delete(schema.minhash_bands))
+        last = -1
+        while True:
+            rows = conn.execute(
+                select(am.article_id, am.signature)
+                .where(am.article_id > last)
+                .order_by(am.article_id)
+                .limit(batch)
+            ).all()
+            if not rows:
+                return
+            values = []
+            for article_id, signature in rows:
+                for i, h in enumerate(bands_of(bytes(signature)) or ()):
+                    values.append({"band": first_band + i, "hash": h, "article_id": article_id})
+            if values:
+                conn.execute(insert(schema.minhash_bands), values)
+            last = int(rows[-1][0])
 
     # ---------------------------------------------------------------- boilerplate learning
 
@@ -547,6 +621,14 @@ class Store:
         ]
         if new:
             conn.execute(insert(b), new)
+
+
+def _new_id(result: Any) -> int:
+    """The primary key of the row an INSERT just created."""
+    key = result.inserted_primary_key
+    if key is None:
+        raise StoreError("the database did not return the new row's id")
+    return int(key[0])
 
 
 def content_sha256(data: bytes) -> str:

@@ -155,10 +155,11 @@ def upgrade() -> None:
     op.create_index("ix_minhash_bands_band_hash", "minhash_bands", ["band", "hash"], unique=False)
 
     if op.get_bind().dialect.name == "sqlite":
-        # Tokens come from hoasen's own analyzer, already folded: FTS5 only splits on spaces.
+        # Tokens come from hoasen's own analyzer (hoasen.store.analyzer), already folded and
+        # space-separated. The `ascii` tokenizer keeps every non-ASCII character inside a token
+        # (unicode61 would split Thai and Hindi words at their combining vowel marks).
         op.execute(
-            "CREATE VIRTUAL TABLE article_fts USING fts5("
-            "title, body, terms, tokenize=\"unicode61 remove_diacritics 0 tokenchars '_'\")"
+            "CREATE VIRTUAL TABLE article_fts USING fts5(title, body, terms, tokenize='ascii')"
         )
     else:
         op.execute(

@@ -1,0 +1,213 @@
+"""Entity recognition quality on GUM news (English Wikinews; ../shared/data/ner-en-gum).
+
+GUM labels every entity *mention*, named or not ("pilgrims" is a person), and its CoNLL
+conversion flattens nested mentions and drops B-/I- prefixes, so adjacent mentions of one type
+merge. We map person -> PER, organization -> ORG, place -> LOC (other types are ignored) and
+report, per type and overall, for the rules + gazetteer recognizer (no statistical engine):
+
+- strict: exact token span and type against every gold mention;
+- named: exact span and type against gold mentions that contain a capitalised word other than a
+  determiner or pronoun (a proxy for "named entity"), after dropping a leading "the"/"a"/"an"
+  from the gold span (GUM keeps "the United States"; NER convention, and ours, does not); a
+  prediction that exactly matches an unnamed gold mention is left out of precision rather than
+  counted wrong;
+- named_overlap: like named, but a prediction counts if it overlaps a named gold mention of its
+  type (one-to-one), which forgives GUM's wider spans ("the coast of Aceh, Indonesia").
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from hoasen.analyze.entities import EntityRecognizer
+from hoasen.analyze.gazetteer import Gazetteer
+
+ROOT = Path(__file__).resolve().parents[1]
+TYPES = {"person": "PER", "organization": "ORG", "place": "LOC"}
+LABELS = ("PER", "ORG", "LOC")
+_NO_SPACE_BEFORE = {",", ".", ":", ";", "!", "?", ")", "]", "}", "%", "'s", "n't", "'", "''", "'re"}
+_NO_SPACE_AFTER = {"(", "[", "{", "$", "``"}
+_NOT_NAMES = {
+    "the", "a", "an", "this", "that", "these", "those", "he", "she", "it", "they", "we", "i",
+    "his", "her", "its", "their", "our", "my", "you", "your", "some", "many", "most", "both",
+    "all", "each", "every", "one", "two", "three", "several", "no", "any", "another", "other",
+    "such", "what", "who", "which", "him", "them", "us", "me", "there", "here",
+}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Span:
+    """A mention as token indices [first, last] of one document, with its type."""
+
+    first: int
+    last: int
+    type: str
+
+
+@dataclass
+class Doc:
+    """One GUM document rebuilt as text, with token offsets and gold mentions."""
+
+    text: str
+    offsets: list[tuple[int, int]]
+    tokens: list[str]
+    gold: list[Span]
+    named: set[Span]
+
+
+def read_doc(path: Path) -> Doc:
+    """Tokens and per-token types of one GUM .tsv file, rebuilt as plain text."""
+    sentences: list[list[tuple[str, str]]] = [[]]
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if not line.strip():
+            if sentences[-1]:
+                sentences.append([])
+            continue
+        token, _, label = line.partition("\t")
+        sentences[-1].append((token, label.strip()))
+    parts: list[str] = []
+    offsets: list[tuple[int, int]] = []
+    labels: list[str] = []
+    initial: list[bool] = []
+    length = 0
+    for sentence in filter(None, sentences):
+        for k, (token, label) in enumerate(sentence):
+            if parts:
+                sep = "\n" if k == 0 else ("" if _glued(parts[-1], token) else " ")
+                parts.append(sep)
+                length += len(sep)
+            offsets.append((length, length + len(token)))
+            parts.append(token)
+            length += len(token)
+            labels.append(TYPES.get(label, ""))
+            initial.append(k == 0)
+    tokens = [t for t in parts if t not in ("", " ", "\n")]
+    gold: list[Span] = []
+    i = 0
+    while i < len(labels):
+        if not labels[i]:
+            i += 1
+            continue
+        j = i
+        while j + 1 < len(labels) and labels[j + 1] == labels[i] and not initial[j + 1]:
+            j += 1
+        gold.append(Span(i, j, labels[i]))
+        i = j + 1
+    named = {_drop_determiner(s, tokens) for s in gold if _is_named(tokens[s.first : s.last + 1])}
+    return Doc("".join(parts), offsets, tokens, gold, named)
+
+
+def _drop_determiner(span: Span, tokens: Sequence[str]) -> Span:
+    if span.last > span.first and tokens[span.first].lower() in ("the", "a", "an"):
+        return Span(span.first + 1, span.last, span.type)
+    return span
+
+
+def _glued(previous: str, token: str) -> bool:
+    return token in _NO_SPACE_BEFORE or previous in _NO_SPACE_AFTER
+
+
+def _is_named(tokens: Sequence[str]) -> bool:
+    return any(t[:1].isupper() and t.lower() not in _NOT_NAMES for t in tokens)
+
+
+def predict(recognizer: EntityRecognizer, doc: Doc) -> list[Span]:
+    """The recognizer's mentions as token spans (tokens the character span touches)."""
+    out = []
+    for m in recognizer.recognize(doc.text, "en"):
+        touched = [i for i, (a, b) in enumerate(doc.offsets) if a < m.end and m.start < b]
+        if touched:
+            out.append(Span(touched[0], touched[-1], m.type))
+    return out
+
+
+class Tally:
+    """True positives, predictions and gold counts per type."""
+
+    def __init__(self) -> None:
+        self.tp = dict.fromkeys(LABELS, 0)
+        self.pred = dict.fromkeys(LABELS, 0)
+        self.gold = dict.fromkeys(LABELS, 0)
+
+    def add(self, tp: Iterable[Span], pred: Iterable[Span], gold: Iterable[Span]) -> None:
+        for name, spans in (("tp", tp), ("pred", pred), ("gold", gold)):
+            counts = getattr(self, name)
+            for span in spans:
+                counts[span.type] += 1
+
+    def scores(self, prefix: str) -> dict[str, float]:
+        out: dict[str, float] = {}
+        for label in (*LABELS, None):
+            keys = LABELS if label is None else (label,)
+            tp = sum(self.tp[k] for k in keys)
+            pred = sum(self.pred[k] for k in keys)
+            gold = sum(self.gold[k] for k in keys)
+            precision = tp / pred if pred else 0.0
+            recall = tp / gold if gold else 0.0
+            f1 = 2 * precision * recall / (precision + recall) if tp else 0.0
+            name = f"{prefix}.{label}" if label else prefix
+            if label is None:
+                out[f"{name}.precision"] = precision
+                out[f"{name}.recall"] = recall
+            out[f"{name}.f1"] = f1
+        return out
+
+
+def _overlap_matches(pred: Sequence[Span], gold: Iterable[Span]) -> list[Span]:
+    free = list(gold)
+    hits = []
+    for p in pred:
+        for g in free:
+            if g.type == p.type and g.first <= p.last and p.first <= g.last:
+                free.remove(g)
+                hits.append(p)
+                break
+    return hits
+
+
+def evaluate(data_dir: Path) -> dict[str, float]:
+    """Strict, named and named-overlap precision/recall/F1 on GUM news, overall and per type."""
+    folder = data_dir / "ner-en-gum" if (data_dir / "ner-en-gum").is_dir() else data_dir
+    files = sorted((folder / "news").glob("*.tsv"))
+    if not files:
+        raise FileNotFoundError(f"no GUM .tsv files under {folder / 'news'}")
+    recognizer = EntityRecognizer(Gazetteer.load(), engines={})
+    strict, named, overlap = Tally(), Tally(), Tally()
+    started = time.perf_counter()
+    for path in files:
+        doc = read_doc(path)
+        pred = predict(recognizer, doc)
+        gold = set(doc.gold)
+        strict.add([p for p in pred if p in gold], pred, gold)
+        unnamed = {g for g in gold if _drop_determiner(g, doc.tokens) not in doc.named}
+        judged = [p for p in pred if p not in unnamed]
+        named.add([p for p in judged if p in doc.named], judged, doc.named)
+        overlap.add(_overlap_matches(judged, doc.named), judged, doc.named)
+    result = {**strict.scores("strict"), **named.scores("named"), **overlap.scores("overlap")}
+    result["seconds"] = time.perf_counter() - started
+    result["documents"] = float(len(files))
+    return result
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Print the metrics for the GUM news documents under --data."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
+    args = parser.parse_args(argv)
+    try:
+        result = evaluate(args.data)
+    except FileNotFoundError as exc:
+        print(f"eval.ner: {exc}", file=sys.stderr)
+        return 1
+    for key, value in result.items():
+        print(f"{key:32} {value:8.4f}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

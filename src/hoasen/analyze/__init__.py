@@ -1,0 +1,1 @@
+"""Text analysis: cleaning, language detection, deduplication."""

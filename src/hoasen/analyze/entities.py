@@ -1,0 +1,383 @@
+"""Named entities (PER, ORG, LOC) in vi/en/zh text, linked to canonical gazetteer entities.
+
+`EntityRecognizer` joins three sources: the gazetteer (known names, any language), hand-written
+rules per language (title + name, organisation keywords, place prefixes; entity_rules.py and
+entity_rules_zh.py) and an optional statistical engine per language (underthesea for
+Vietnamese, jiagu or jieba for Chinese; an English spaCy engine would plug in through the same
+`EntityEngine` protocol). A gazetteer match wins over another source's mention of the same span;
+overlapping gazetteer and rule mentions go to the longest; engine mentions fill only what is
+left. Every mention the gazetteer knows is linked to its canonical id, so "Quảng Tây", "Guangxi"
+and "广西" come out as one entity.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import logging
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import replace
+from importlib import metadata
+from typing import Any, Protocol
+
+from hoasen.analyze.entity_rules import EnglishRules, VietnameseRules, fix_vietnamese_mention
+from hoasen.analyze.entity_rules_zh import ZH_SURNAMES, ChineseRules
+from hoasen.analyze.gazetteer import Entity, Gazetteer, Mention, fold
+
+__all__ = [
+    "ChineseRules",
+    "EnglishRules",
+    "EntityEngine",
+    "EntityRecognizer",
+    "JiaguEngine",
+    "JiebaEngine",
+    "Mention",
+    "UndertheseaEngine",
+    "VietnameseRules",
+    "default_engines",
+]
+
+log = logging.getLogger(__name__)
+_TIER = {"gazetteer": 4, "rules": 3, "rules-guess": 2}
+_CHUNK = 400
+
+
+class EntityEngine(Protocol):
+    """Anything that finds PER/ORG/LOC mentions in a text (a statistical model, rules...)."""
+
+    name: str
+    version: str
+
+    def recognize(self, text: str) -> list[Mention]:
+        """Mentions with character offsets into `text`; `entity` may be left None."""
+        ...
+
+
+# ---------------------------------------------------------------------------------- engines
+
+
+def _chunks(text: str, limit: int = _CHUNK) -> Iterator[tuple[int, str]]:
+    """(offset, piece) pieces of at most ~limit characters, cut at line and sentence ends."""
+    for line in re.finditer(r"[^\n]+", text):
+        offset, piece = line.start(), line.group()
+        while len(piece) > limit:
+            cut = max(piece.rfind(p, 0, limit) for p in (". ", "。", "! ", "? ", "; ", "，", ", "))
+            cut = cut + 1 if cut > 0 else limit
+            if piece[:cut].strip():
+                yield offset, piece[:cut]
+            offset, piece = offset + cut, piece[cut:]
+        if piece.strip():
+            yield offset, piece
+
+
+def _align(text: str, words: Sequence[str]) -> list[tuple[int, int] | None]:
+    """Character span of each word in `text`, in order; tolerant of re-spacing and of engines
+    that re-normalise Vietnamese tone marks (compared folded). None where a word is not found."""
+    spans: list[tuple[int, int] | None] = []
+    cursor = 0
+    for word in words:
+        found = text.find(word, cursor) if word else -1
+        if found >= 0 and not fold(text[cursor:found]):
+            spans.append((found, found + len(word)))
+            cursor = found + len(word)
+            continue
+        target = fold(word.replace("_", " ")).replace(" ", "")
+        k = cursor
+        while k < len(text) and not fold(text[k]):
+            k += 1
+        start, got = k, ""
+        while target and k < len(text) and len(got) < len(target):
+            got += fold(text[k]).replace(" ", "")
+            k += 1
+        if target and got == target:
+            spans.append((start, k))
+            cursor = k
+        else:
+            spans.append(None)
+    return spans
+
+
+def _mention(text: str, start: int, end: int, etype: str, source: str) -> Mention:
+    return Mention(text[start:end], etype, start, end, None, source)
+
+
+def _bio_spans(
+    text: str, offset: int, words: Sequence[str], tags: Sequence[str], source: str
+) -> list[Mention]:
+    """Mentions from per-word BIO tags (B-PER, I-PER, ...), mapped back into `text`."""
+    out = []
+    spans = _align(text[offset:], words)
+    current: list[Any] = []
+    for span, tag in [*zip(spans, tags, strict=False), (None, "O")]:
+        kind = tag[2:] if len(tag) > 2 and tag[1] == "-" else ""
+        continues = tag.startswith("I-") and bool(current) and current[2] == kind
+        if current and not continues:
+            out.append(_mention(text, offset + current[0], offset + current[1], current[2], source))
+            current = []
+        if span is None:
+            continue
+        if continues:
+            current[1] = span[1]
+        elif tag.startswith("B-") and kind in ("PER", "ORG", "LOC"):
+            current = [span[0], span[1], kind]
+    return [m for m in out if m.type in ("PER", "ORG", "LOC")]
+
+
+class _LazyEngine:
+    """Shared plumbing: the package is imported on first use, never at construction."""
+
+    name = "engine"
+    version = "?"
+    module = ""
+
+    def __init__(self) -> None:
+        self._loaded: Any = None
+
+    @classmethod
+    def unavailable(cls) -> str | None:
+        """Why this engine cannot run here, or None when it can."""
+        if importlib.util.find_spec(cls.module) is None:
+            return f"the Python package {cls.module!r} is not installed"
+        return None
+
+    def recognize(self, text: str) -> list[Mention]:
+        """Mentions in `text` (each engine implements this)."""
+        raise NotImplementedError
+
+    def _package(self) -> Any:
+        if self._loaded is None:
+            self._loaded = importlib.import_module(self.module)
+            self.version = str(getattr(self._loaded, "__version__", self.version))
+        return self._loaded
+
+
+class UndertheseaEngine(_LazyEngine):
+    """underthesea's bundled CRF NER for Vietnamese (works offline), with its usual slips fixed:
+    titles ('Bí thư', 'Thứ trưởng') trimmed off names, 'Đài...'/'Bộ...' spans typed ORG."""
+
+    name = "underthesea"
+    module = "underthesea"
+
+    def recognize(self, text: str) -> list[Mention]:
+        """underthesea's PER/ORG/LOC mentions, cleaned up, with offsets into `text`."""
+        package = self._package()
+        out: list[Mention] = []
+        for offset, piece in _chunks(text):
+            rows = package.ner(piece)
+            words = [row[0] for row in rows]
+            tags = [row[-1] for row in rows]
+            for m in _bio_spans(text, offset, words, tags, self.name):
+                fixed = fix_vietnamese_mention(text, m)
+                if fixed:
+                    out.append(fixed)
+        return out
+
+
+class JiaguEngine(_LazyEngine):
+    """jiagu's perceptron NER for Chinese (optional: `pip install jiagu`, models ship inside)."""
+
+    name = "jiagu"
+    module = "jiagu"
+
+    def recognize(self, text: str) -> list[Mention]:
+        """jiagu's PER/ORG/LOC mentions with offsets into `text`."""
+        package = self._package()
+        if self.version == "?":
+            self.version = _dist_version("jiagu")
+        out: list[Mention] = []
+        for offset, piece in _chunks(text):
+            words = [w for w in package.seg(piece) if w]
+            out += _bio_spans(text, offset, words, package.ner(words), self.name)
+        return [m for m in out if _zh_plausible(m, foreign_ok=len(m.text) >= 3)]
+
+
+class JiebaEngine(_LazyEngine):
+    """jieba's part-of-speech tags as Chinese NER: nr -> PER, ns -> LOC, nt -> ORG. Always
+    available (jieba is a core dependency); its own dictionary, loaded once per engine."""
+
+    name = "jieba"
+    module = "jieba"
+    _TAGS: Mapping[str, str] = {"nr": "PER", "nrfg": "PER", "nrt": "PER", "ns": "LOC", "nt": "ORG"}
+    _FOREIGN = frozenset(["nrt", "nrfg"])
+
+    def recognize(self, text: str) -> list[Mention]:
+        """jieba's person/place/organisation words, two characters or more."""
+        if self._loaded is None:
+            package = self._package()
+            posseg = importlib.import_module("jieba.posseg")
+            self._loaded = posseg.POSTokenizer(package.Tokenizer())
+        out: list[Mention] = []
+        cursor = 0
+        for pair in self._loaded.cut(text):
+            word, flag = pair.word, pair.flag
+            found = text.find(word, cursor)
+            if found < 0:
+                continue
+            cursor = found + len(word)
+            etype = self._TAGS.get(flag)
+            if etype:
+                m = _mention(text, found, cursor, etype, self.name)
+                if _zh_plausible(m, foreign_ok=flag in self._FOREIGN):
+                    out.append(m)
+        return out
+
+
+def _zh_plausible(m: Mention, foreign_ok: bool) -> bool:
+    """Chinese model output worth keeping: two characters or more, and a person's name opens
+    with a common surname unless the model marked it a transliterated (foreign) name."""
+    if len(m.text.strip()) < 2:
+        return False
+    return m.type != "PER" or foreign_ok or m.text[0] in ZH_SURNAMES
+
+
+def _dist_version(package: str) -> str:
+    try:
+        return metadata.version(package)
+    except metadata.PackageNotFoundError:
+        return "?"
+
+
+# Per language, the engines to try in order; the first one installed is used.
+_ENGINE_CHOICES: Mapping[str, Sequence[type[_LazyEngine]]] = {
+    "vi": (UndertheseaEngine,),
+    "zh": (JiaguEngine, JiebaEngine),
+}
+
+
+def default_engines() -> dict[str, EntityEngine]:
+    """The best installed engine per language; a missing package is logged and skipped."""
+    engines: dict[str, EntityEngine] = {}
+    for language, choices in _ENGINE_CHOICES.items():
+        for choice in choices:
+            reason = choice.unavailable()
+            if reason is None:
+                engines[language] = choice()
+                break
+            log.info("entity engine %s skipped for %s: %s", choice.name, language, reason)
+    return engines
+
+
+# ---------------------------------------------------------------------------------- recognizer
+
+_TRIM = " \t\r\n,;:!?\"'“”‘’()[]{}«»、，。；：！？（）《》·-–—"
+_LINK_FILLER = frozenset(
+    ["of", "the", "'s", "s", "tinh", "thanh", "pho", "tp", "province", "city", "and"]
+)
+
+
+class EntityRecognizer:
+    """PER/ORG/LOC mentions from gazetteer + rules + engine, overlaps resolved, ids linked."""
+
+    def __init__(
+        self, gazetteer: Gazetteer, engines: Mapping[str, EntityEngine] | None = None
+    ) -> None:
+        self.gazetteer = gazetteer
+        chosen = engines if engines is not None else default_engines()
+        self.engines: dict[str, EntityEngine] = {_base(k): v for k, v in chosen.items()}
+        self._rules: dict[str, EnglishRules | VietnameseRules | ChineseRules] = {
+            "en": EnglishRules(gazetteer),
+            "vi": VietnameseRules(gazetteer),
+            "zh": ChineseRules(gazetteer),
+        }
+
+    def recognize(self, text: str, language: str) -> list[Mention]:
+        """Mentions in text order, non-overlapping, each linked to a gazetteer id when known."""
+        lang = _base(language)
+        known = self.gazetteer.matches(text, lang)
+        others: list[Mention] = []
+        rules = self._rules.get(lang)
+        if rules is not None:
+            others += rules.find(text, known)
+        engine = self.engines.get(lang)
+        if engine is not None:
+            try:
+                others += engine.recognize(text)
+            except Exception as exc:  # a third-party model must not sink the batch
+                log.warning("entity engine %s failed, rules only: %s", engine.name, exc)
+        return self._resolve(text, known, others, lang)
+
+    def _resolve(
+        self, text: str, known: Sequence[Mention], others: Sequence[Mention], lang: str
+    ) -> list[Mention]:
+        """Gazetteer and rule mentions first, longest first (the gazetteer's type wins on an
+        equal span); engine mentions then only fill text nobody claimed, so a model's long,
+        wrong span ('Công an Tô Lâm') cannot swallow a known name."""
+        spans = {(m.start, m.end) for m in known}
+        first: list[Mention] = [*known]
+        later: list[Mention] = []
+        for m in others:
+            cleaned = _clean(text, m)
+            if (
+                cleaned
+                and (cleaned.start, cleaned.end) not in spans
+                and _well_formed(cleaned, known)
+            ):
+                (first if cleaned.source in _TIER else later).append(cleaned)
+        used = bytearray(len(text))
+        chosen: list[Mention] = []
+        for group in (first, later):
+            group.sort(key=lambda m: (m.start - m.end, -_TIER.get(m.source, 1), m.start))
+            for m in group:
+                if any(used[m.start : m.end]):
+                    continue
+                used[m.start : m.end] = b"\x01" * (m.end - m.start)
+                chosen.append(m)
+        chosen.sort(key=lambda m: m.start)
+        return [self._link(m, known, lang) for m in chosen]
+
+    def _link(self, m: Mention, known: Sequence[Mention], lang: str) -> Mention:
+        if m.entity:
+            return m
+        entity = self.gazetteer.lookup(m.text, lang)
+        if entity and entity.type == m.type:
+            return replace(m, entity=entity.id)
+        inside = [k for k in known if m.start <= k.start and k.end <= m.end]
+        same = [k for k in inside if k.type == m.type]
+        if len(same) != 1 or same[0].entity is None:
+            return m
+        target = self.gazetteer.get(same[0].entity)
+        rest = m.text
+        for k in sorted(inside, key=lambda k: -k.start):
+            if k is not same[0] and not self._same_country(k, target):
+                return m
+            rest = rest[: k.start - m.start] + " " + rest[k.end - m.start :]
+        if all(word in _LINK_FILLER for word in fold(rest).split()):
+            return replace(m, entity=same[0].entity)
+        return m
+
+    def _same_country(self, place: Mention, target: Entity | None) -> bool:
+        entity = self.gazetteer.get(place.entity or "")
+        if entity is None or target is None or entity.type != "LOC":
+            return False
+        return not target.country or entity.country == target.country
+
+
+def _base(language: str | None) -> str:
+    """'zh-CN' -> 'zh', 'VI' -> 'vi', None -> ''."""
+    return (language or "").replace("_", "-").split("-", 1)[0].lower()
+
+
+def _well_formed(m: Mention, known: Sequence[Mention]) -> bool:
+    """False for a span that swallows a known person, or two known organisations or people
+    ('Guangxi Radio and Television Station and Quang Ninh Newspaper...')."""
+    inside = [k for k in known if m.start <= k.start and k.end <= m.end and k.type != "LOC"]
+    if any(k.type == "PER" and m.type != "PER" for k in inside):
+        return False
+    return len(inside) < 2
+
+
+def _clean(text: str, m: Mention) -> Mention | None:
+    """Clip a mention to the text, trim spaces and punctuation, drop empty or untyped ones."""
+    start, end = max(0, m.start), min(len(text), m.end)
+    while start < end and text[start] in _TRIM:
+        start += 1
+    while end > start and text[end - 1] in _TRIM:
+        end -= 1
+    if end > start + 1 and text[end - 1] == "." and not text[start:end].split()[-1][:-1].isupper():
+        end -= 1
+    if end <= start or m.type not in ("PER", "ORG", "LOC"):
+        return None
+    if (start, end) == (m.start, m.end) and m.text == text[start:end]:
+        return m
+    return replace(m, text=text[start:end], start=start, end=end)

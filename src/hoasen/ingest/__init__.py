@@ -1,0 +1,1 @@
+"""Getting news in: transports (files, HTTP, feeds), formats and charsets, and the pipeline."""

@@ -1,0 +1,541 @@
+"""Ranked multilingual full-text search on SQLite FTS5 and PostgreSQL tsvector.
+
+Both backends index the same analyzer tokens (see hoasen.store.analyzer): SQLite keeps them in
+the FTS5 table `article_fts` (columns title, body, terms; rowid = article id), PostgreSQL in
+`article_search.tsv` (title weight A, body D, terms B). Queries are built only from analyzer
+tokens, always quoted, so no user input reaches the FTS syntax. Snippets are cut in Python from
+the article's original text, with the matched words in **bold**.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Connection, bindparam, text
+
+from hoasen.errors import NotFoundError, UsageError
+from hoasen.store.analyzer import Analyzer, IndexTokens, QueryPlan, is_fragment, scan
+from hoasen.store.db import Store
+from hoasen.store.schema import UTCDateTime
+
+SQLITE_WEIGHTS = "bm25(10.0, 1.0, 2.0)"  # title, body, terms
+PG_WEIGHTS = "{0.1, 0.2, 0.4, 1.0}"  # D (body), C (unused), B (terms), A (title)
+PG_MAX_POS = 16383  # tsvector positions stop there
+PG_MAX_POSITIONS = 255  # per lexeme
+PG_MAX_BYTES = 900_000  # tsvector values must stay under 1 MB
+MAX_LIMIT = 1000
+RANK_WINDOW = 3000  # matches ranked at a time (newest first); bounds the cost of common words
+MAX_ID = 2**62
+SNIPPET_WORDS_BEFORE = 10
+SNIPPET_WORDS_AFTER = 20
+SNIPPET_CHARS_BEFORE = 20  # scripts without spaces
+SNIPPET_CHARS_AFTER = 60
+SNIPPET_SCAN_CHARS = 200_000
+_SPACES = re.compile(r"\s+")
+
+IndexItem = tuple[int, str, str, str | None]  # article id, title, text, language
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    """One search result: the article, a highlighted snippet and its relevance score."""
+
+    id: int
+    title: str
+    language: str | None
+    snippet: str
+    score: float
+    published: datetime | None
+    url: str | None
+
+    def as_json(self) -> dict[str, object]:
+        """JSON form for `search --json` and the API."""
+        return {
+            "id": self.id,
+            "title": self.title,
+            "language": self.language,
+            "snippet": self.snippet,
+            "score": self.score,
+            "published": self.published.isoformat() if self.published else None,
+            "url": self.url,
+        }
+
+
+class SearchIndex:
+    """Owned by a Store run: holds the Analyzer (its segmenters load lazily, once)."""
+
+    def __init__(
+        self, store: Store, analyzer: Analyzer | None = None, rank_window: int = RANK_WINDOW
+    ) -> None:
+        self.store = store
+        self.analyzer = analyzer or Analyzer()
+        self.sqlite = store.dialect == "sqlite"
+        self.rank_window = rank_window
+
+    # ---------------------------------------------------------------- writing
+
+    def index(
+        self, conn: Connection, article_id: int, title: str, text: str, language: str | None
+    ) -> None:
+        """(Re)index one article inside the caller's transaction."""
+        self.index_many(conn, [(article_id, title, text, language)])
+
+    def index_many(self, conn: Connection, items: Iterable[IndexItem], batch: int = 500) -> int:
+        """(Re)index many articles inside the caller's transaction; returns how many."""
+        analyze = self.analyzer.index_tokens
+        return self.write_tokens(
+            conn, ((item[0], analyze(item[1], item[2], item[3])) for item in items), batch
+        )
+
+    def write_tokens(
+        self, conn: Connection, items: Iterable[tuple[int, IndexTokens]], batch: int = 500
+    ) -> int:
+        """Store analyzer output for many articles (bulk loads analyze elsewhere, in parallel)."""
+        count = 0
+        rows: list[dict[str, Any]] = []
+        for article_id, tokens in items:
+            if self.sqlite:
+                row = {"id": article_id, "t": tokens.title, "b": tokens.body, "x": tokens.terms}
+            else:
+                tsv = tsvector_literal(tokens.title, tokens.body, tokens.terms)
+                row = {"id": article_id, "tsv": tsv}
+            rows.append(row)
+            count += 1
+            if len(rows) >= batch:
+                self._write(conn, rows)
+                rows = []
+        if rows:
+            self._write(conn, rows)
+        return count
+
+    def _write(self, conn: Connection, rows: list[dict[str, Any]]) -> None:
+        if self.sqlite:
+            conn.execute(text("DELETE FROM article_fts WHERE rowid = :id"), rows)
+            conn.execute(
+                text(
+                    "INSERT INTO article_fts (rowid, title, body, terms) VALUES (:id, :t, :b, :x)"
+                ),
+                rows,
+            )
+        else:
+            conn.execute(
+                text(
+                    "INSERT INTO article_search (article_id, tsv)"
+                    " VALUES (:id, CAST(:tsv AS tsvector))"
+                    " ON CONFLICT (article_id) DO UPDATE SET tsv = excluded.tsv"
+                ),
+                rows,
+            )
+
+    def remove(self, conn: Connection, article_id: int) -> None:
+        """Drop one article from the index (inside the caller's transaction)."""
+        if self.sqlite:
+            conn.execute(text("DELETE FROM article_fts WHERE rowid = :id"), {"id": article_id})
+        else:
+            conn.execute(
+                text("DELETE FROM article_search WHERE article_id = :id"), {"id": article_id}
+            )
+
+    def optimize(self, conn: Connection) -> None:
+        """Compact the index after bulk writes (FTS5 merge; PostgreSQL statistics)."""
+        if self.sqlite:
+            conn.execute(text("INSERT INTO article_fts (article_fts) VALUES ('optimize')"))
+        else:
+            conn.execute(text("ANALYZE article_search"))
+
+    def reindex(self, progress: Callable[[int, int], None] | None = None, batch: int = 500) -> int:
+        """Rebuild the whole index from the articles table in one transaction; returns the count."""
+        with self.store.begin() as conn:
+            total = int(conn.execute(text("SELECT count(*) FROM articles")).scalar() or 0)
+            if self.sqlite:
+                conn.execute(text("DELETE FROM article_fts"))
+            else:
+                conn.execute(text("DELETE FROM article_search"))
+            done, last = 0, -1
+            while True:
+                rows = conn.execute(
+                    text(
+                        "SELECT id, title, text, language FROM articles WHERE id > :last"
+                        " ORDER BY id LIMIT :n"
+                    ),
+                    {"last": last, "n": batch},
+                ).all()
+                if not rows:
+                    break
+                done += self.index_many(conn, ((r[0], r[1], r[2], r[3]) for r in rows), batch)
+                last = int(rows[-1][0])
+                if progress is not None:
+                    progress(done, total)
+            self.optimize(conn)
+        return done
+
+    # ---------------------------------------------------------------- searching
+
+    def search(
+        self,
+        query: str,
+        *,
+        language: str | None = None,
+        source: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        limit: int = 20,
+        offset: int = 0,
+        include_duplicates: bool = False,
+    ) -> list[SearchHit]:
+        """Best-ranked articles matching every word of `query` (phrases in "quotes")."""
+        if not query.strip():
+            raise UsageError("empty search query")
+        if limit < 1 or offset < 0:
+            raise UsageError("the result limit must be at least 1 and the offset not negative")
+        since, until = _utc(since), _utc(until)
+        if since is not None and until is not None and since > until:
+            raise UsageError("the start date (since) is after the end date (until)")
+        limit = min(limit, MAX_LIMIT)
+        plan = self.analyzer.plan_query(query)
+        if plan.empty:
+            raise UsageError(f"nothing to search for in {query!r}: type some words")
+        filters, params = self._filters(language, source, since, until, include_duplicates)
+        ranked = self._ranked(plan, filters, params, limit + offset)[offset:]
+        if not ranked and source is not None and self.store.find_source(source) is None:
+            raise NotFoundError(f"no source named {source!r} (see `hoasen sources list`)")
+        return self._hits(ranked, query)
+
+    def _filters(
+        self,
+        language: str | None,
+        source: str | None,
+        since: datetime | None,
+        until: datetime | None,
+        include_duplicates: bool,
+    ) -> tuple[list[str], dict[str, Any]]:
+        where: list[str] = []
+        params: dict[str, Any] = {}
+        if not include_duplicates:
+            where.append("a.duplicate_of IS NULL")
+        if language:
+            where.append("(lower(a.language) = :lang OR lower(a.language) LIKE :lang_prefix)")
+            params["lang"] = language.lower()
+            params["lang_prefix"] = language.lower() + "-%"
+        if source is not None:
+            where.append("a.source_id = (SELECT id FROM sources WHERE name = :source)")
+            params["source"] = source
+        if since is not None:
+            where.append("coalesce(a.published, a.fetched) >= :since")
+            params["since"] = since
+        if until is not None:
+            where.append("coalesce(a.published, a.fetched) <= :until")
+            params["until"] = until
+        return where, params
+
+    def _ranked(
+        self, plan: QueryPlan, filters: list[str], params: dict[str, Any], need: int
+    ) -> list[tuple[int, float]]:
+        """(id, score) of the best `need` matches passing the filters, best first.
+
+        Ranking costs time for every match, so a query matching more than RANK_WINDOW articles
+        is ranked window by window, newest articles first: the best of the newest `rank_window`
+        matches, then (when filters leave too few) the best of the next older window, and so on.
+        """
+        if self.sqlite:
+            match, required = match_expression(plan), match_expression(plan, boosts=False)
+        else:
+            match, required = tsquery_literal(plan), tsquery_literal(plan, boosts=False)
+        typed = _typed(params)
+        # Without filters other than "no duplicates", only the best few of a window need the
+        # join with `articles`; with filters every ranked match of the window is checked.
+        first_k = 2 * need + 10 if not params else None
+        out: list[tuple[int, float]] = []
+        hi = MAX_ID
+        with self.store.engine.connect() as conn:
+            while len(out) < need:
+                cutoff = conn.execute(
+                    text(self._cutoff_sql()), {"q": required, "hi": hi, "w": self.rank_window}
+                ).scalar()
+                lo = int(cutoff) if cutoff is not None else 0
+                values = {**params, "q": match, "lo": lo, "hi": hi, "need": need - len(out)}
+                for k in (first_k, None) if first_k else (None,):
+                    sql = text(self._window_sql(filters, k)).bindparams(*typed)
+                    rows = [(int(r[0]), float(r[1])) for r in conn.execute(sql, values)]
+                    if len(rows) >= need - len(out):
+                        break
+                out.extend(rows)
+                if lo == 0:
+                    break
+                hi = lo
+        return out
+
+    def _cutoff_sql(self) -> str:
+        """The id below which the next window starts (the rank_window+1-th newest match)."""
+        if self.sqlite:
+            return (
+                "SELECT rowid FROM article_fts WHERE article_fts MATCH :q AND rowid <= :hi"
+                " ORDER BY rowid DESC LIMIT 1 OFFSET :w"
+            )
+        return (
+            "SELECT article_id FROM article_search WHERE tsv @@ CAST(:q AS tsquery)"
+            " AND article_id <= :hi ORDER BY article_id DESC LIMIT 1 OFFSET :w"
+        )
+
+    def _window_sql(self, filters: list[str], k: int | None) -> str:
+        """Rank the matches with lo < id <= hi (the best k only, when given), then filter.
+
+        MATERIALIZED keeps the planners from driving the query from `articles` and running
+        the full-text match once per article.
+        """
+        if self.sqlite:
+            top = f" ORDER BY rank, rowid LIMIT {int(k)}" if k else ""
+            ranked = (
+                "SELECT rowid AS id, -rank AS score FROM article_fts"
+                f" WHERE article_fts MATCH :q AND rank MATCH '{SQLITE_WEIGHTS}'"
+                f" AND rowid > :lo AND rowid <= :hi{top}"
+            )
+        else:
+            top = f" ORDER BY score DESC, id LIMIT {int(k)}" if k else ""
+            ranked = (
+                f"SELECT s.article_id AS id, ts_rank('{PG_WEIGHTS}', s.tsv, q.query) AS score"
+                " FROM article_search AS s, CAST(:q AS tsquery) AS q(query)"
+                f" WHERE s.tsv @@ q.query AND s.article_id > :lo AND s.article_id <= :hi{top}"
+            )
+        where = " AND ".join(["TRUE", *filters])
+        return (
+            f"WITH c AS MATERIALIZED ({ranked})"
+            f" SELECT c.id, c.score FROM c JOIN articles a ON a.id = c.id WHERE {where}"
+            " ORDER BY c.score DESC, c.id LIMIT :need"
+        )
+
+    def _hits(self, ranked: Sequence[tuple[int, float]], query: str) -> list[SearchHit]:
+        if not ranked:
+            return []
+        stmt = (
+            text("SELECT id, title, text, language, published, url FROM articles WHERE id IN :ids")
+            .bindparams(bindparam("ids", expanding=True))
+            .columns(published=UTCDateTime())
+        )
+        with self.store.engine.connect() as conn:
+            rows = {int(r[0]): r for r in conn.execute(stmt, {"ids": [i for i, _ in ranked]})}
+        words, runs = self.analyzer.highlights(query)
+        hits: list[SearchHit] = []
+        for article_id, score in ranked:
+            row = rows.get(article_id)
+            if row is None:
+                continue
+            hits.append(
+                SearchHit(
+                    id=article_id,
+                    title=row[1],
+                    language=row[3],
+                    snippet=snippet(self.analyzer, row[2], words, runs),
+                    score=round(score, 6),
+                    published=row[4],
+                    url=row[5],
+                )
+            )
+        return hits
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    """Naive datetimes are taken as UTC, like everywhere in the store."""
+    if value is None or value.tzinfo is not None:
+        return value
+    return value.replace(tzinfo=UTC)
+
+
+def _typed(params: dict[str, Any]) -> list[Any]:
+    """Bind datetimes through UTCDateTime so they compare like the stored values."""
+    return [bindparam(k, type_=UTCDateTime) for k in ("since", "until") if k in params]
+
+
+# -------------------------------------------------------------------- query builders
+
+
+def _fts_phrase(tokens: list[str], column: str = "{title body}") -> str:
+    star = " *" if len(tokens) == 1 and is_fragment(tokens[0]) else ""
+    return f'{column} : "{" ".join(tokens)}"{star}'
+
+
+def match_expression(plan: QueryPlan, boosts: bool = True) -> str:
+    """The FTS5 MATCH text for a plan: groups ANDed; phrases and terms OR-ed in as boosts."""
+    required = " AND ".join(_fts_phrase(g) for g in plan.groups)
+    if not boosts:
+        return required
+    extra = [_fts_phrase(p) for p in plan.phrases or []]
+    extra += [_fts_phrase([t], "terms") for t in plan.terms]
+    if not extra:
+        return required
+    # (all groups) AND (first group OR boosts): the boosts never widen what matches.
+    return f"({required}) AND ({' OR '.join([_fts_phrase(plan.groups[0]), *extra])})"
+
+
+def _ts_lexeme(token: str, weights: str) -> str:
+    star = "*" if is_fragment(token) else ""
+    escaped = token.replace("\\", "\\\\").replace("'", "''")
+    return f"'{escaped}':{star}{weights}"
+
+
+def _ts_phrase(tokens: list[str], weights: str = "AD") -> str:
+    if len(tokens) == 1:
+        return _ts_lexeme(tokens[0], weights)
+    return "(" + " <-> ".join(_ts_lexeme(t, weights) for t in tokens) + ")"
+
+
+def tsquery_literal(plan: QueryPlan, boosts: bool = True) -> str:
+    """The PostgreSQL tsquery text for a plan (same structure as the FTS5 expression)."""
+    required = " & ".join(_ts_phrase(g) for g in plan.groups)
+    if not boosts:
+        return required
+    extra = [_ts_phrase(p) for p in plan.phrases or []]
+    extra += [_ts_lexeme(t, "B") for t in plan.terms]
+    if not extra:
+        return required
+    return f"({required}) & ({' | '.join([_ts_phrase(plan.groups[0]), *extra])})"
+
+
+def tsvector_literal(title: str, body: str, terms: str) -> str:
+    """A tsvector value built from analyzer tokens: title weight A, body D, terms B.
+
+    Positions keep phrase search working; the streams are two positions apart so a phrase
+    never spans the title and the body. Past PostgreSQL's position and size limits, tokens
+    keep one (capped) position, or are left out once the value nears 1 MB.
+    """
+    positions: dict[str, list[str]] = {}
+    size = 0
+    pos = 1
+    for weight, stream in (("A", title), ("", body), ("B", terms)):
+        for token in stream.split():
+            entry = positions.get(token)
+            if entry is None:
+                if size > PG_MAX_BYTES:
+                    pos += 1
+                    continue
+                entry = positions[token] = []
+                size += len(token.encode()) + 8
+            if len(entry) < PG_MAX_POSITIONS and (pos <= PG_MAX_POS or not entry):
+                entry.append(f"{min(pos, PG_MAX_POS)}{weight}")
+                size += 6
+            pos += 1
+        pos += 2
+    parts = []
+    for token, where in positions.items():
+        escaped = token.replace("\\", "\\\\").replace("'", "''")
+        parts.append(f"'{escaped}':{','.join(where)}")
+    return " ".join(parts)
+
+
+# -------------------------------------------------------------------- snippets
+
+
+def snippet(analyzer: Analyzer, text: str, words: frozenset[str], runs: tuple[str, ...]) -> str:
+    """~30 words (~80 characters of CJK/Thai) of `text` around the first match, matches in bold.
+
+    Matching is done on folded tokens and mapped back to the original characters, so the
+    snippet shows "Quảng Ninh" for the query "quang ninh".
+    """
+    if not text:
+        return ""
+    spans: list[tuple[int, int]] = []  # every token seen so far (start, end)
+    first: tuple[int, int, bool] | None = None  # (token index, hit start, hit in a word?)
+    first_is_word = True
+    for m in scan(text[:SNIPPET_SCAN_CHARS]):
+        if not spans:
+            first_is_word = m.lastgroup == "word"
+        spans.append((m.start(), m.end()))
+        if first is None:
+            hits = _token_hits(analyzer, m, words, runs)
+            if hits:
+                first = (len(spans) - 1, hits[0][0], m.lastgroup == "word")
+        elif len(spans) - first[0] > SNIPPET_WORDS_AFTER:
+            break
+    if not spans:
+        return _clean(text[: SNIPPET_CHARS_AFTER * 2])
+    if first is None:  # the match is in the title (or a dictionary word): show the opening
+        first = (0, spans[0][0], first_is_word)
+    index, hit_start, in_word = first
+    if in_word:
+        start = spans[max(0, index - SNIPPET_WORDS_BEFORE)][0]
+        start = max(start, _word_boundary(text, hit_start - 6 * SNIPPET_WORDS_BEFORE))
+        end = spans[min(len(spans) - 1, index + SNIPPET_WORDS_AFTER)][1]
+        end = min(end, hit_start + 10 * SNIPPET_WORDS_AFTER)
+    else:
+        start = max(0, hit_start - SNIPPET_CHARS_BEFORE)
+        end = hit_start + SNIPPET_CHARS_AFTER
+    return _render(analyzer, text, start, end, words, runs)
+
+
+def _word_boundary(text: str, at: int) -> int:
+    """`at`, moved forward to the start of a word when it falls inside one."""
+    if at <= 0:
+        return 0
+    space = text.find(" ", at, at + 20)
+    return at if space < 0 else space + 1
+
+
+def _token_hits(
+    analyzer: Analyzer, m: re.Match[str], words: frozenset[str], runs: tuple[str, ...]
+) -> list[tuple[int, int]]:
+    """Character ranges of `m` (a token of the original text) that match the query."""
+    token = m.group()
+    if m.lastgroup == "word":
+        if not words:
+            return []
+        folded = analyzer.fold_word(token)
+        if folded in words or any(w in words for w in folded.split()):
+            return [(m.start(), m.end())]
+        return []
+    if not runs:
+        return []
+    folded = analyzer.fold_word(token)
+    out: list[tuple[int, int]] = []
+    for run in runs:
+        at = folded.find(run)
+        while at >= 0:
+            if len(folded) == len(token):
+                out.append((m.start() + at, m.start() + at + len(run)))
+            else:  # folding changed the length (half-width kana...): mark the whole run
+                out.append((m.start(), m.end()))
+                break
+            at = folded.find(run, at + len(run))
+    return sorted(out)
+
+
+def _render(
+    analyzer: Analyzer,
+    text: str,
+    start: int,
+    end: int,
+    words: frozenset[str],
+    runs: tuple[str, ...],
+) -> str:
+    """text[start:end] with matches wrapped in ** (neighbouring matches share one pair)."""
+    end = min(end, len(text))
+    window = text[start:end]
+    hits: list[tuple[int, int]] = []
+    for m in scan(window):
+        hits.extend(_token_hits(analyzer, m, words, runs))
+    merged: list[list[int]] = []
+    for s, e in sorted(hits):
+        if merged and (s <= merged[-1][1] or not window[merged[-1][1] : s].strip()):
+            merged[-1][1] = max(merged[-1][1], e)
+        else:
+            merged.append([s, e])
+    pieces: list[str] = []
+    at = 0
+    for s, e in merged:
+        pieces.append(window[at:s])
+        pieces.append(f"**{_clean(window[s:e])}**")
+        at = e
+    pieces.append(window[at:])
+    out = _clean("".join(pieces))
+    if start > 0:
+        out = "… " + out
+    if end < len(text):
+        out += " …"
+    return out
+
+
+def _clean(text: str) -> str:
+    return _SPACES.sub(" ", text).strip()

@@ -1,0 +1,171 @@
+"""The search analyzer: folding, segmentation of each script, query plans."""
+
+from __future__ import annotations
+
+import unicodedata
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from hoasen.store.analyzer import Analyzer, bigrams, unbigram
+from hoasen.store.search import match_expression, snippet, tsquery_literal
+
+VIETNAMESE_LETTERS = (
+    "aăâbcdđeêghiklmnoôơpqrstuưvxyàáảãạằắẳẵặầấẩẫậèéẻẽẹềếểễệìíỉĩịòóỏõọồốổỗộờớởỡợùúủũụừứửữựỳýỷỹỵ"
+)
+
+
+@pytest.fixture(scope="module")
+def analyzer() -> Analyzer:
+    """One analyzer for the module: jieba and underthesea load once."""
+    return Analyzer()
+
+
+def test_fold_vietnamese_and_latin(analyzer: Analyzer) -> None:
+    assert analyzer.fold("Quảng Ninh") == "quang ninh"
+    assert analyzer.fold("ĐÀ NẴNG, Thừa Thiên Huế") == "da nang, thua thien hue"
+    assert analyzer.fold("Ơ Ư ơ ư đ") == "o u o u d"
+    assert analyzer.fold("Straße Ｔｏｋｙｏ ﬁ Ølstykke Łódź") == "strasse tokyo fi olstykke lodz"
+    assert analyzer.fold("Ёлка Ελλάδα") == "елка ελλαδα"
+
+
+def test_fold_decomposed_input_matches_composed(analyzer: Analyzer) -> None:
+    composed = "Quảng Ninh, Hạ Long, Phường Hồng Gai"
+    assert analyzer.fold(unicodedata.normalize("NFD", composed)) == analyzer.fold(composed)
+
+
+def test_fold_keeps_marks_that_make_other_scripts_readable(analyzer: Analyzer) -> None:
+    assert analyzer.fold("がぎぐ") == "がぎぐ"  # dakuten stay: か and が are different words
+    assert analyzer.fold("กรุงเทพ") == "กรุงเทพ"  # Thai vowel signs stay
+    assert analyzer.fold("서울") == "서울"
+    assert analyzer.fold("नमस्ते") == "नमस्ते"
+    assert analyzer.fold("ｶﾞｲﾄﾞ") == "ガイド"  # half-width kana become full-width
+
+
+@settings(max_examples=500)
+@given(st.text())
+def test_fold_is_idempotent_and_never_raises(text: str) -> None:
+    analyzer = Analyzer()
+    once = analyzer.fold(text)
+    assert analyzer.fold(once) == once
+
+
+@given(st.text(alphabet=VIETNAMESE_LETTERS + " ", max_size=60))
+def test_fold_of_vietnamese_is_plain_ascii_whatever_the_case(text: str) -> None:
+    analyzer = Analyzer()
+    folded = analyzer.fold(text)
+    assert folded.isascii()
+    assert analyzer.fold(text.upper()) == folded
+
+
+def test_vietnamese_index_tokens(analyzer: Analyzer) -> None:
+    tokens = analyzer.index_tokens(
+        "Quảng Ninh đón khách", "Tỉnh Quảng Ninh phát triển du lịch ở vịnh Hạ Long.", "vi"
+    )
+    assert tokens.title == "quang ninh don khach"
+    assert tokens.body == "tinh quang ninh phat trien du lich o vinh ha long"
+    assert {"quangninh", "dulich", "halong"} <= set(tokens.terms.split())
+    # unknown language: the diacritics say Vietnamese
+    guessed = analyzer.index_tokens("", "Tỉnh Quảng Ninh phát triển du lịch ở vịnh Hạ Long.", None)
+    assert "quangninh" in guessed.terms.split()
+
+
+def test_vietnamese_terms_cover_only_the_start_when_asked(analyzer: Analyzer) -> None:
+    short = Analyzer(vi_terms_chars=20)
+    text = "Quảng Ninh đón khách. " + "Trời mưa. " * 10 + "Thành phố Hạ Long rất đẹp."
+    tokens = short.index_tokens("", text, "vi")
+    assert "quangninh" in tokens.terms.split()
+    assert "halong" not in tokens.terms.split()
+    assert tokens.body.endswith("thanh pho ha long rat dep")  # syllables cover everything
+
+
+def test_chinese_bigrams_and_words(analyzer: Analyzer) -> None:
+    tokens = analyzer.index_tokens("广西新闻", "广西壮族自治区位于中国南部。", None)
+    assert tokens.title == "广西 西新 新闻"
+    assert tokens.body.split()[:4] == ["广西", "西壮", "壮族", "族自"]
+    assert {"广西", "壮族", "自治区", "中国"} <= set(tokens.terms.split())
+
+
+def test_japanese_korean_thai_fallbacks(analyzer: Analyzer) -> None:
+    ja = analyzer.index_tokens("", "東京都の人口", None)
+    assert ja.body == "東京 京都 都の の人 人口"
+    assert ja.terms == ""  # kana present: no Chinese dictionary words
+    ko = analyzer.index_tokens("", "서울에서 시장 선거", "ko")
+    assert ko.body == "서울 울에 에서 시장 선거"
+    assert set(ko.terms.split()) == {"서울에서", "시장", "선거"}
+    th = analyzer.index_tokens("", "กรุงเทพ", "th")
+    assert th.body.split() == bigrams("กรุงเทพ")
+    assert analyzer.index_tokens("", "中 x", None).body == "中 x"  # a lone character stands
+
+
+def test_other_scripts_are_words(analyzer: Analyzer) -> None:
+    tokens = analyzer.index_tokens("Москва", "Путин встретился с Макроном. L'économie!", "ru")
+    assert tokens.title == "москва"
+    assert tokens.body == "путин встретился с макроном l economie"
+
+
+def test_query_plan_words_phrases_and_terms(analyzer: Analyzer) -> None:
+    plan = analyzer.plan_query("Quang Ninh")
+    assert plan.groups == [["quang"], ["ninh"]]
+    assert plan.phrases == [["quang", "ninh"]]
+    assert "quangninh" in plan.terms
+    quoted = analyzer.plan_query('"Quảng Ninh" mưa')
+    assert quoted.groups == [["quang", "ninh"], ["mua"]]
+    cjk = analyzer.plan_query("广西壮族")
+    assert cjk.groups == [["广西", "西壮", "壮族"]]
+    assert "广西" in cjk.terms
+    assert analyzer.plan_query("  ***  ").empty
+    assert analyzer.plan_query('a "b c').groups == [["a"], ["b"], ["c"]]  # unmatched quote
+
+
+def test_highlights(analyzer: Analyzer) -> None:
+    words, runs = analyzer.highlights('"Quảng Ninh" 广西')
+    assert words == frozenset({"quang", "ninh"})
+    assert runs == ("广西",)
+
+
+def test_unbigram_inverts_bigrams() -> None:
+    assert unbigram(bigrams("广西壮族自治区")) == "广西壮族自治区"
+    assert unbigram(bigrams("中")) == "中"
+
+
+@settings(max_examples=300)
+@given(st.text(max_size=80))
+def test_query_expressions_hold_only_quoted_tokens(query: str) -> None:
+    plan = Analyzer(vi_terms_chars=0).plan_query(query, language="en")
+    for group in plan.groups:
+        for token in group:
+            assert token
+            assert not any(c in token for c in " \"'*:(){}\\")
+    if not plan.empty:
+        expression = match_expression(plan)
+        assert expression.count('"') % 2 == 0
+        assert tsquery_literal(plan).count("'") % 2 == 0
+
+
+def test_snippet_maps_folded_matches_to_the_original(analyzer: Analyzer) -> None:
+    text = "Sáng nay, tại thành phố Hạ Long, UBND tỉnh QUẢNG NINH đã họp báo về du lịch."
+    words, runs = analyzer.highlights("quang ninh")
+    assert "**QUẢNG NINH**" in snippet(analyzer, text, words, runs)
+    words, runs = analyzer.highlights("广西")
+    out = snippet(analyzer, "今天，广西壮族自治区举行了会议。", words, runs)
+    assert out == "今天，**广西**壮族自治区举行了会议。"
+
+
+def test_snippet_is_a_window_with_ellipses(analyzer: Analyzer) -> None:
+    text = " ".join(f"word{i}" for i in range(200)) + " Quảng Ninh " + "tail " * 100
+    words, runs = analyzer.highlights("Quang Ninh")
+    out = snippet(analyzer, text, words, runs)
+    assert out.startswith("… ") and out.endswith(" …")
+    assert "**Quảng Ninh**" in out
+    assert len(out.split()) <= 35
+
+
+@settings(max_examples=200)
+@given(st.text(max_size=300), st.text(max_size=20))
+def test_snippet_never_raises(text: str, query: str) -> None:
+    analyzer = Analyzer(vi_terms_chars=0)
+    words, runs = analyzer.highlights(query)
+    out = snippet(analyzer, text, words, runs)
+    assert out.count("**") % 2 == 0 or "**" in text

@@ -1,0 +1,98 @@
+"""Dates, datelines and bylines read from loose article text."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from hoasen.analyze.metadata import clean_author, find_dateline, parse_date
+
+
+def utc(*parts: int) -> datetime:
+    return datetime(*parts, tzinfo=UTC)  # type: ignore[misc]
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "expected"),
+    [
+        ("Publish date 04-10-2023 16:01", None, utc(2023, 10, 4, 16, 1)),
+        ("Thứ Hai, 4/10/2023 16:01 (GMT+7)", "vi", utc(2023, 10, 4, 9, 1)),
+        ("ngày 4 tháng 10 năm 2023", "vi", utc(2023, 10, 4)),
+        ("2023-10-04T16:01:00+07:00", None, utc(2023, 10, 4, 9, 1)),
+        ("2023-10-04T16:01:00Z", None, utc(2023, 10, 4, 16, 1)),
+        ("2023年10月4日 16:01", "zh", utc(2023, 10, 4, 16, 1)),
+        ("2023년 10월 4일", "ko", utc(2023, 10, 4)),
+        ("October 4, 2023", "en", utc(2023, 10, 4)),
+        ("4 oktober 2023", "sv", utc(2023, 10, 4)),
+        ("4. Oktober 2023", None, utc(2023, 10, 4)),
+        ("Posted 10/25/2023 3:05 pm", "en", utc(2023, 10, 25, 15, 5)),
+        ("Cập nhật 16h30 ngày 04/10/2023", "vi", utc(2023, 10, 4, 16, 30)),
+    ],
+)
+def test_parse_date(text: str, language: str | None, expected: datetime) -> None:
+    assert parse_date(text, language) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["", "12 views", "On September 22, Mr. Quang met the delegation", "31/02/2023", "1850-01-01"],
+)
+def test_parse_date_finds_nothing(text: str) -> None:
+    assert parse_date(text) is None
+
+
+def test_find_dateline_skips_sentences_with_dates() -> None:
+    lines = [
+        "On 4 October 2023 the two provinces signed a cooperation agreement in Ha Long.",
+        "Publish date 04-10-2023 16:01",
+        "Body text.",
+    ]
+    assert find_dateline(lines) == (1, utc(2023, 10, 4, 16, 1))
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Thứ Hai, 04/03/2024 16:01 (GMT+7)",
+        "Posted on March 4, 2024",
+        "2005-04-27 14:32更新 来源：千龙新闻网 | 发表评论",
+        "发布时间：2024-03-04 16:01",
+        "Publicerad 4 mars 2024",
+    ],
+)
+def test_find_dateline_recognises_datelines(line: str) -> None:
+    found = find_dateline(["Headline", line])
+    assert found is not None and found[0] == 1
+
+
+def test_find_dateline_none_without_dates() -> None:
+    assert find_dateline(["Headline", "Body without any date at all."]) is None
+
+
+@pytest.mark.parametrize(
+    ("byline", "name"),
+    [
+        ("By Jane Roe | Reuters", "Jane Roe"),
+        ("Bởi Nguyễn Văn A", "Nguyễn Văn A"),
+        ("Tác giả: Trần Thị B", "Trần Thị B"),
+        ("  Nguyen Van An  ", "Nguyen Van An"),
+        ("Jane Roe (jane@example.org)", "Jane Roe"),
+        ("https://example.org/authors/jane", None),
+        ("04/10/2023", None),
+        ("", None),
+        (None, None),
+        ("x" * 150, None),
+    ],
+)
+def test_clean_author(byline: str | None, name: str | None) -> None:
+    assert clean_author(byline) == name
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=120))
+def test_parse_date_is_none_or_aware_utc(text: str) -> None:
+    found = parse_date(text)
+    assert found is None or found.utcoffset() == timedelta(0)

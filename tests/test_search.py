@@ -1,0 +1,247 @@
+"""Full-text search on SQLite FTS5 and PostgreSQL (every test runs on both backends)."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC, datetime
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from hoasen.errors import NotFoundError, UsageError
+from hoasen.models import Article
+from hoasen.store.analyzer import Analyzer
+from hoasen.store.db import Store
+from hoasen.store.search import SearchHit, SearchIndex
+
+
+@pytest.fixture(scope="module")
+def analyzer() -> Analyzer:
+    """One analyzer for the module: jieba and underthesea load once."""
+    return Analyzer()
+
+
+@pytest.fixture
+def index(store: Store, analyzer: Analyzer) -> SearchIndex:
+    """The search index of the test database."""
+    return SearchIndex(store, analyzer)
+
+
+def add(
+    index: SearchIndex,
+    title: str,
+    text: str,
+    language: str | None = None,
+    published: datetime | None = None,
+    source_id: int | None = None,
+    duplicate_of: int | None = None,
+) -> int:
+    """Store one article and index it in the same transaction; returns its id."""
+    store = index.store
+    article = Article(title=title, text=text, language=language, published=published)
+    with store.begin() as conn:
+        article_id = store.add_article(
+            conn,
+            article,
+            content_hash=hashlib.sha256((title + text).encode()).hexdigest(),
+            raw_id=None,
+            source_id=source_id,
+            duplicate_of=duplicate_of,
+        )
+        index.index(conn, article_id, title, text, language)
+    return article_id
+
+
+def ids(hits: list[SearchHit]) -> list[int]:
+    return [h.id for h in hits]
+
+
+def test_diacritics_are_optional_both_ways(index: SearchIndex) -> None:
+    accented = add(index, "Tin địa phương", "Mưa lớn ở tỉnh Quảng Ninh làm ngập nhiều tuyến phố.")
+    plain = add(index, "Local news", "Heavy rain hit Quang Ninh province on Monday.", "en")
+    add(index, "Tin khác", "Hà Nội có nắng đẹp suốt tuần.", "vi")
+    assert set(ids(index.search("Quang Ninh"))) == {accented, plain}
+    assert set(ids(index.search("quảng ninh"))) == {accented, plain}
+    hit = next(h for h in index.search("quang ninh") if h.id == accented)
+    assert "**Quảng Ninh**" in hit.snippet
+    assert hit.title == "Tin địa phương"
+
+
+def test_chinese_word_finds_only_articles_containing_it(index: SearchIndex) -> None:
+    guangxi = add(index, "地方新闻", "广西壮族自治区今年的经济增长很快，南宁发展迅速。", "zh")
+    add(index, "经济新闻", "广东省和西藏自治区的经济增长很快。", "zh")
+    hits = index.search("广西")
+    assert ids(hits) == [guangxi]
+    assert "**广西**壮族自治区" in hits[0].snippet
+    assert ids(index.search("壮族自治区")) == [guangxi]
+
+
+def test_japanese_korean_thai_match(index: SearchIndex) -> None:
+    ja = add(index, "天気", "東京都の人口は多い。今日は晴れです。", "ja")
+    ko = add(index, "소식", "서울에서 시장 선거가 열렸다.", "ko")
+    th = add(index, "ข่าว", "กรุงเทพมหานครเป็นเมืองหลวงของประเทศไทย", "th")
+    assert ids(index.search("東京")) == [ja]
+    assert ids(index.search("人口")) == [ja]
+    assert ids(index.search("서울")) == [ko]
+    assert ids(index.search("선거")) == [ko]
+    assert ids(index.search("กรุงเทพ")) == [th]
+    assert ids(index.search("เมืองหลวง")) == [th]
+    assert index.search("大阪") == []
+    assert index.search("부산") == []
+
+
+def test_single_cjk_character_matches_as_prefix(index: SearchIndex) -> None:
+    china = add(index, "新闻", "中国经济继续增长。", "zh")
+    add(index, "新闻", "日本经济继续增长。", "zh")
+    assert ids(index.search("中")) == [china]
+
+
+def test_words_are_anded_and_quotes_make_a_phrase(index: SearchIndex) -> None:
+    together = add(index, "Tin", "Đoàn công tác đến Quảng Ninh hôm qua.", "vi")
+    apart = add(index, "Tin", "Ninh Bình và Quảng Nam cùng ký kết hợp tác.", "vi")
+    only_one = add(index, "Tin", "Quảng Trị đón mưa lớn.", "vi")
+    unquoted = ids(index.search("Quang Ninh"))
+    assert unquoted == [together, apart]  # the phrase ranks first
+    assert only_one not in unquoted
+    assert ids(index.search('"Quang Ninh"')) == [together]
+    assert ids(index.search('"quang nam"')) == [apart]
+
+
+def test_title_matches_rank_first(index: SearchIndex) -> None:
+    body_only = add(index, "Tin kinh tế", "Hội nghị bàn về du lịch Hạ Long và hợp tác vùng.", "vi")
+    in_title = add(index, "Du lịch Hạ Long", "Hội nghị bàn về kinh tế và hợp tác cả vùng.", "vi")
+    assert ids(index.search("Hạ Long")) == [in_title, body_only]
+
+
+def test_filters_language_source_and_dates(store: Store, index: SearchIndex) -> None:
+    source = store.add_source("https://baoquangninh.example/rss", "Báo Quảng Ninh", language="vi")
+    vi_old = add(index, "Cảng biển", "Cảng Cái Lân đón tàu lớn.", "vi", datetime(2024, 3, 1))
+    vi_new = add(
+        index,
+        "Cảng biển",
+        "Cảng Cái Lân mở rộng bến.",
+        "vi",
+        datetime(2025, 6, 1, tzinfo=UTC),
+        source_id=source.id,
+    )
+    en = add(index, "Port", "Cai Lan port (Cảng Cái Lân) grows.", "en", datetime(2025, 7, 1))
+    assert set(ids(index.search("cang cai lan"))) == {vi_old, vi_new, en}
+    assert set(ids(index.search("cang cai lan", language="vi"))) == {vi_old, vi_new}
+    assert ids(index.search("cang cai lan", language="en")) == [en]
+    assert ids(index.search("cang cai lan", source="Báo Quảng Ninh")) == [vi_new]
+    since = datetime(2025, 1, 1, tzinfo=UTC)
+    assert set(ids(index.search("cang cai lan", since=since))) == {vi_new, en}
+    until = datetime(2025, 6, 15)
+    assert set(ids(index.search("cang cai lan", until=until))) == {vi_old, vi_new}
+    assert ids(index.search("cang cai lan", since=since, until=until, language="vi")) == [vi_new]
+    with pytest.raises(NotFoundError):
+        index.search("cang cai lan", source="no such source")
+    with pytest.raises(UsageError):
+        index.search("cang", since=datetime(2025, 1, 2), until=datetime(2025, 1, 1))
+
+
+def test_duplicates_hidden_unless_asked(index: SearchIndex) -> None:
+    original = add(index, "Bão số 3", "Bão số 3 đổ bộ vào Quảng Ninh.", "vi")
+    copy = add(index, "Bão số 3", "Bão số 3 đổ bộ vào Quảng Ninh.", "vi", duplicate_of=original)
+    assert ids(index.search("bão")) == [original]
+    assert set(ids(index.search("bão", include_duplicates=True))) == {original, copy}
+
+
+def test_limit_offset_and_json(index: SearchIndex) -> None:
+    made = [
+        add(index, f"Tin {i}", f"Cảng Cái Lân tin số {i}.", "vi", datetime(2025, 1, i + 1))
+        for i in range(5)
+    ]
+    first = index.search("cai lan", limit=2)
+    rest = index.search("cai lan", limit=10, offset=2)
+    assert len(first) == 2 and len(rest) == 3
+    assert set(ids(first) + ids(rest)) == set(made)
+    doc = first[0].as_json()
+    assert set(doc) == {"id", "title", "language", "snippet", "score", "published", "url"}
+    assert isinstance(doc["published"], str)
+    assert first[0].score > 0
+
+
+def test_remove_and_reindex(index: SearchIndex) -> None:
+    keep = add(index, "Hạ Long", "Vịnh Hạ Long đẹp.", "vi")
+    gone = add(index, "Hạ Long", "Thành phố Hạ Long.", "vi")
+    with index.store.begin() as conn:
+        index.remove(conn, gone)
+    assert ids(index.search("ha long")) == [keep]
+    seen: list[tuple[int, int]] = []
+    assert index.reindex(progress=lambda done, total: seen.append((done, total))) == 2
+    assert seen[-1] == (2, 2)
+    assert set(ids(index.search("ha long"))) == {keep, gone}
+
+
+def test_reindex_replaces_existing_rows(index: SearchIndex) -> None:
+    article = add(index, "Tin", "Quảng Ninh.", "vi")
+    with index.store.begin() as conn:
+        index.index(conn, article, "Tin", "Quảng Ninh.", "vi")  # indexing twice is harmless
+    assert ids(index.search("quang ninh")) == [article]
+
+
+def test_empty_query_is_a_usage_error(index: SearchIndex) -> None:
+    with pytest.raises(UsageError, match="empty search query"):
+        index.search("   ")
+    with pytest.raises(UsageError):
+        index.search('"" *** -- ()')
+
+
+HOSTILE = [
+    "NEAR(quang ninh, 2)",
+    '"unbalanced',
+    "title: quang",
+    "{title body}: ninh",
+    "quang OR ninh AND NOT ha",
+    "'; DROP TABLE articles; --",
+    "ninh*",
+    "^ninh",
+    "quang + ninh - long",
+    "a & b | !c <-> d",
+    "'quang':* & ninh:A",
+    "\\' ninh \\\" \\",
+    "ninh\x00long",
+    "广西\"壮族'",
+    "ＮＩＮＨ",
+]
+
+
+@pytest.mark.parametrize("query", HOSTILE)
+def test_hostile_queries_do_not_break(index: SearchIndex, query: str) -> None:
+    article = add(index, "Quảng Ninh", "Quảng Ninh, Hạ Long, 广西壮族.", "vi")
+    hits = index.search(query)
+    assert all(h.id == article for h in hits)
+
+
+@settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(query=st.text(max_size=40))
+def test_search_never_raises_on_any_query(index: SearchIndex, query: str) -> None:
+    try:
+        index.search(query)
+    except UsageError:
+        assert not index.analyzer.plan_query(query).groups
+
+
+def test_common_words_rank_newest_window_first(store: Store, analyzer: Analyzer) -> None:
+    index = SearchIndex(store, analyzer, rank_window=2)
+    old_title = add(index, "Hạ Long", "Hạ Long.", "vi")  # best match, but oldest
+    others = [add(index, f"Tin {i}", f"Tin số {i} về Hạ Long.", "vi") for i in range(4)]
+    hits = ids(index.search("ha long", limit=10))
+    assert sorted(hits) == sorted([old_title, *others])  # every window is reached
+    assert set(hits[:2]) == {others[3], others[2]}  # newest window first
+    assert set(ids(index.search("ha long", limit=2))) == {others[3], others[2]}
+
+
+def test_filters_reach_older_windows(store: Store, analyzer: Analyzer) -> None:
+    index = SearchIndex(store, analyzer, rank_window=2)
+    english = add(index, "Ha Long Bay", "Ha Long Bay news.", "en")
+    for i in range(5):
+        add(index, f"Tin {i}", f"Tin số {i} về Hạ Long.", "vi")
+    assert ids(index.search("ha long", language="en")) == [english]
+    assert len(index.search("ha long", language="vi", limit=3)) == 3
