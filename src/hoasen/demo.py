@@ -13,7 +13,7 @@ from rich.table import Table
 from hoasen.desk import Desk
 from hoasen.settings import load_settings
 
-SAMPLE_QUERIES = ("Quang Ninh", "马其顿", "referendum")
+SAMPLE_QUERIES = ("Quang Ninh", "加泰罗尼亚", "referendum")
 
 
 def sample_dir() -> Path:

@@ -6,6 +6,7 @@ rejection is reported with its reason (and kept in `ingest_errors`).
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import replace
 from urllib.parse import urlsplit
@@ -72,7 +73,7 @@ class Ingestor:
                 yield ItemError(item.origin, exc.reason)
 
     def _ingest_one(self, raw: RawInput, source: Source | None, report: IngestReport) -> None:
-        sha = content_sha256(raw.data)
+        sha = input_identity(raw)
         if self.store.find_raw(sha) is not None:
             report.skipped += 1
             return
@@ -148,6 +149,16 @@ class Ingestor:
         self.store.count_lines(conn, key, hashes)
         text = strip_learned(article.text, counts, self.settings.boilerplate_min_docs)
         return article if text == article.text else replace(article, text=text)
+
+
+def input_identity(raw: RawInput) -> str:
+    """Hash of where an input came from plus its bytes.
+
+    The same file or URL with the same bytes is skipped on re-ingest (idempotent), while the same
+    bytes arriving from another file or address are stored as a duplicate of the first copy.
+    """
+    where = raw.url or os.path.abspath(raw.origin)
+    return content_sha256(where.encode("utf-8") + b"\0" + raw.data)
 
 
 def _boilerplate_source(source_id: int | None, article: Article) -> str | None:

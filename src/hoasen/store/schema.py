@@ -90,6 +90,7 @@ raw_documents = Table(
     "raw_documents",
     metadata,
     Column("id", Integer, primary_key=True),
+    # sha256 of origin (URL or absolute path) + bytes: the identity that makes re-ingest idempotent
     Column("sha256", String(64), nullable=False, unique=True),
     Column("origin", Text, nullable=False),
     Column("fmt", String(10), nullable=False),
