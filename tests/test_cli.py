@@ -12,8 +12,9 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from conftest import FIXTURES, LoopbackServer, Route
+from conftest import FIXTURES
 from hoasen.cli import app
+from transport_server import LoopbackServer, Reply
 
 INGEST = FIXTURES / "ingest"
 
@@ -159,13 +160,20 @@ cooperation agreement with a foreign partner in 2006.</p></article>
 <footer>Copyright 2026 Partner News</footer></body></html>"""
 
 
+def feed_xml(web: LoopbackServer) -> bytes:
+    """The test feed, its links pointing at the loopback server."""
+    return FEED.format(base=web.base).encode()
+
+
 def test_feeds_pages_and_network_errors(db: str, env: dict[str, str], web: LoopbackServer) -> None:
-    web.routes["/feed.xml"] = Route(
-        FEED.format(base=web.base).encode(), content_type="application/rss+xml"
+    web.routes["/feed.xml"] = Reply(
+        body=FEED.format(base=web.base).encode(), content_type="application/rss+xml"
     )
-    web.routes["/a1"] = Route(PAGE.encode())
-    web.routes["/slow"] = Route(PAGE.replace("three-day", "two-day").encode(), delay=4)
-    web.routes["/bad.xml"] = Route(b"<html><body>not a feed</body></html", content_type="text/xml")
+    web.routes["/a1"] = Reply(body=PAGE.encode())
+    web.routes["/slow"] = Reply(body=PAGE.replace("three-day", "two-day").encode(), delay=4)
+    web.routes["/bad.xml"] = Reply(
+        body=b"<html><body>not a feed</body></html", content_type="text/xml"
+    )
     report = run(
         [
             "--db",
@@ -195,10 +203,10 @@ def test_feeds_pages_and_network_errors(db: str, env: dict[str, str], web: Loopb
 
 
 def test_sources_and_fetch(db: str, env: dict[str, str], web: LoopbackServer) -> None:
-    web.routes["/feed.xml"] = Route(
-        FEED.format(base=web.base).encode(), content_type="application/rss+xml"
+    web.routes["/feed.xml"] = Reply(
+        body=FEED.format(base=web.base).encode(), content_type="application/rss+xml"
     )
-    web.routes["/a1"] = Route(PAGE.encode())
+    web.routes["/a1"] = Reply(body=PAGE.encode())
     added = run(
         [
             "--db",
