@@ -24,6 +24,7 @@ import statistics
 import sys
 import tempfile
 import time
+from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -40,7 +41,7 @@ from hoasen.store.search import SearchIndex
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = ROOT.parent / "shared" / "data"
-VERSION = 2  # bump when the generated corpus changes
+VERSION = 3  # bump when the generated corpus changes
 SEED = 20261123
 # Cheaper `terms` for the bulk build: underthesea segments only the first 200 characters of
 # Vietnamese articles (the default analyzer does 1000). Body tokens use the same code path.
@@ -135,12 +136,17 @@ def _title(sentence: str, lang: str) -> str:
     return " ".join(sentence.split()[:14])
 
 
+def source_languages(corpus: Corpus, n_sources: int = 40) -> list[str]:
+    """The language of each bench source (source-01 is the first)."""
+    langs = [lang for lang in LANGUAGE_SHARE if lang in corpus.stories]
+    return [langs[i % len(langs)] for i in range(n_sources)]
+
+
 def compose(corpus: Corpus, n: int, rng: random.Random) -> Iterator[dict[str, Any]]:
     """`n` article rows (ids 1..n) for the articles table, 3 % of them exact duplicates."""
     langs = [lang for lang in LANGUAGE_SHARE if lang in corpus.stories]
     weights = [LANGUAGE_SHARE[lang] for lang in langs]
-    n_sources = 40
-    source_langs = [langs[i % len(langs)] for i in range(n_sources)]
+    source_langs = source_languages(corpus)
     start = datetime(2024, 1, 1, tzinfo=UTC)
     span = int(timedelta(days=1035).total_seconds())
     made: list[dict[str, Any]] = []
@@ -197,8 +203,8 @@ def build(store: Store, corpus: Corpus, n: int, workers: int = 2) -> dict[str, f
     rng = random.Random(SEED)
     started = time.perf_counter()
     rows = list(compose(corpus, n, rng))
+    langs = source_languages(corpus)
     with store.begin() as conn:
-        langs = sorted({r["language"] for r in rows})
         conn.execute(
             insert(schema.sources),
             [
@@ -207,7 +213,7 @@ def build(store: Store, corpus: Corpus, n: int, workers: int = 2) -> dict[str, f
                     "name": f"source-{i + 1:02d}",
                     "url": f"https://news{i + 1}.example/feed",
                     "kind": "feed",
-                    "language": langs[i % len(langs)],
+                    "language": langs[i],
                     "foreign": False,
                     "partner": False,
                     "poll_minutes": 60,
@@ -309,16 +315,31 @@ PHRASES = [
 ]
 
 
+STOPWORDS = ["the", "for", "của", "và", "là", "một", "les", "der"]
+
+
 def make_queries(corpus: Corpus, rng: random.Random, count: int = 200) -> list[Query]:
-    """Names with and without diacritics, CJK words, single and two-word queries, phrases, and
-    a quarter of them with filters (language, source, date range)."""
-    queries = [Query(q, "name", {}) for q in NAMES] + [Query(q, "phrase", {}) for q in PHRASES]
-    latin = [lang for lang in ("vi", "en", "fr", "de", "es", "id", "ru") if lang in corpus.stories]
+    """Names with and without diacritics, CJK words, content words and word pairs sampled from
+    the corpus (its 200 most frequent words per language left out: people search for names and
+    topics), phrases, a few stop words, and a quarter of them with filters (language, a source
+    of the query's language, a 60-day date range)."""
     word = re.compile(r"[^\W\d_]{3,}")
+    latin: list[str] = [
+        lang for lang in ("vi", "en", "fr", "de", "es", "id", "ru") if lang in corpus.stories
+    ]
+    common: dict[str, set[str]] = {}
+    for lang in latin:
+        counts = Counter(
+            w.lower() for story in corpus.stories[lang] for s in story for w in word.findall(s)
+        )
+        common[lang] = {w for w, _ in counts.most_common(200)}
+    queries = [Query(q, "name", {}) for q in NAMES] + [Query(q, "phrase", {}) for q in PHRASES]
+    queries += [Query(q, "stop word", {}) for q in STOPWORDS]
+    langs: list[str | None] = [None] * len(queries)
     while len(queries) < count:
         lang = rng.choice(latin)
         sentence = rng.choice(rng.choice(corpus.stories[lang]))
-        words = word.findall(sentence)
+        words = [w for w in word.findall(sentence) if w.lower() not in common[lang]]
         if len(words) < 3:
             continue
         at = rng.randrange(len(words) - 1)
@@ -326,21 +347,25 @@ def make_queries(corpus: Corpus, rng: random.Random, count: int = 200) -> list[Q
             queries.append(Query(words[at], "one word", {}))
         else:
             queries.append(Query(f"{words[at]} {words[at + 1]}", "two words", {}))
-    filtered: list[Query] = []
-    for i, q in enumerate(queries):
-        if i % 4 != 3:
-            filtered.append(q)
+        langs.append(lang)
+    sources = source_languages(corpus)
+    out: list[Query] = []
+    for i, (q, known) in enumerate(zip(queries, langs, strict=True)):
+        if i % 4 != 3 or q.kind == "stop word":
+            out.append(q)
             continue
+        lang = known or rng.choice(["vi", "en", "zh"])
         choice = rng.randrange(3)
         since = datetime(2024, 1, 1, tzinfo=UTC) + timedelta(days=rng.randrange(900))
         if choice == 0:
-            filters: dict[str, Any] = {"language": rng.choice(["vi", "en", "zh"])}
+            filters: dict[str, Any] = {"language": lang}
         elif choice == 1:
-            filters = {"source": f"source-{rng.randint(1, 40):02d}"}
+            ids = [n for n, sl in enumerate(sources, 1) if sl == lang] or [1]
+            filters = {"source": f"source-{rng.choice(ids):02d}"}
         else:
             filters = {"since": since, "until": since + timedelta(days=60)}
-        filtered.append(Query(q.text, q.kind + " +filter", filters))
-    return filtered[:count]
+        out.append(Query(q.text, q.kind + " +filter", filters))
+    return out[:count]
 
 
 def _percentile(values: list[float], q: float) -> float:
@@ -390,18 +415,25 @@ def run(
     index = SearchIndex(store)
     index.search("广西 Quảng Ninh")  # load jieba and warm the caches outside the timing
     queries = make_queries(corpus, random.Random(SEED), n_queries)
+    first: list[float] = []
     timings: list[float] = []
     by_kind: dict[str, list[float]] = {}
     found = 0
-    for q in queries:
-        started = time.perf_counter()
-        hits = index.search(q.text, **q.filters)
-        ms = (time.perf_counter() - started) * 1000
-        timings.append(ms)
-        by_kind.setdefault(q.kind, []).append(ms)
-        found += bool(hits)
-        if verbose and ms > 50:
-            print(f"  slow: {ms:7.1f} ms  {q.text!r} {q.filters}", file=sys.stderr)
+    for round_ in (1, 2):  # the first round meets cold caches; the second one is reported
+        timings = []
+        by_kind = {}
+        found = 0
+        for q in queries:
+            started = time.perf_counter()
+            hits = index.search(q.text, **q.filters)
+            ms = (time.perf_counter() - started) * 1000
+            timings.append(ms)
+            by_kind.setdefault(q.kind, []).append(ms)
+            found += bool(hits)
+            if verbose and round_ == 2 and ms > 50:
+                print(f"  slow: {ms:7.1f} ms  {q.text!r} {q.filters}", file=sys.stderr)
+        if round_ == 1:
+            first = timings
     store.close()
     results.update(
         {
@@ -411,6 +443,7 @@ def run(
             "p95_ms": _percentile(timings, 0.95),
             "max_ms": max(timings),
             "mean_ms": statistics.fmean(timings),
+            "first_round_p95_ms": _percentile(first, 0.95),
         }
     )
     for kind, values in sorted(by_kind.items()):

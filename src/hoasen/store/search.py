@@ -196,7 +196,7 @@ class SearchIndex:
         if since is not None and until is not None and since > until:
             raise UsageError("the start date (since) is after the end date (until)")
         limit = min(limit, MAX_LIMIT)
-        plan = self.analyzer.plan_query(query)
+        plan = self.analyzer.plan_query(query, language)
         if plan.empty:
             raise UsageError(f"nothing to search for in {query!r}: type some words")
         filters, params = self._filters(language, source, since, until, include_duplicates)
@@ -258,7 +258,14 @@ class SearchIndex:
                 ).scalar()
                 lo = int(cutoff) if cutoff is not None else 0
                 values = {**params, "q": match, "lo": lo, "hi": hi, "need": need - len(out)}
-                for k in (first_k, None) if first_k else (None,):
+                if hi != MAX_ID and params and not self._any_kept(conn, required, filters, values):
+                    ks: tuple[int | None, ...] = ()  # an older window the filters empty: skip it
+                elif first_k:
+                    ks = (first_k, None)
+                else:
+                    ks = (None,)
+                rows = []
+                for k in ks:
                     sql = text(self._window_sql(filters, k)).bindparams(*typed)
                     rows = [(int(r[0]), float(r[1])) for r in conn.execute(sql, values)]
                     if len(rows) >= need - len(out):
@@ -268,6 +275,27 @@ class SearchIndex:
                     break
                 hi = lo
         return out
+
+    def _any_kept(
+        self, conn: Connection, required: str, filters: list[str], values: dict[str, Any]
+    ) -> bool:
+        """True when some match with lo < id <= hi passes the filters (no ranking: cheap)."""
+        if self.sqlite:
+            matches = (
+                "SELECT rowid AS id FROM article_fts"
+                " WHERE article_fts MATCH :req AND rowid > :lo AND rowid <= :hi"
+            )
+        else:
+            matches = (
+                "SELECT article_id AS id FROM article_search WHERE tsv @@ CAST(:req AS tsquery)"
+                " AND article_id > :lo AND article_id <= :hi"
+            )
+        sql = (
+            f"WITH c AS MATERIALIZED ({matches}) SELECT 1 FROM c JOIN articles a ON a.id = c.id"
+            f" WHERE {' AND '.join(filters)} LIMIT 1"
+        )
+        stmt = text(sql).bindparams(*_typed(values))
+        return conn.execute(stmt, {**values, "req": required}).first() is not None
 
     def _cutoff_sql(self) -> str:
         """The id below which the next window starts (the rank_window+1-th newest match)."""
