@@ -272,3 +272,38 @@ def test_clear_errors(env: dict[str, str], tmp_path: Path) -> None:
     assert "missing.html" in result.output
     result = run(["--db", "mysql://x@y/z", "articles"], env, code=2)
     assert "unsupported database" in result.output
+
+
+def test_entities_link_names_across_languages(env: dict[str, str], tmp_path: Path) -> None:
+    vi = tmp_path / "vi.txt"
+    vi.write_text(
+        "Tỉnh Quảng Ninh ký thỏa thuận với Đài Phát thanh và Truyền hình Quảng Tây.",
+        encoding="utf-8",
+    )
+    rows = run(["entities", str(vi), "--json"], env)
+    assert all(set(r) == {"text", "type", "start", "end", "entity"} for r in rows)
+    text = vi.read_text(encoding="utf-8")
+    assert all(text[r["start"] : r["end"]] == r["text"] for r in rows)
+    ids = {r["text"]: r["entity"] for r in rows}
+    en = CliRunner().invoke(
+        app, ["entities", "-", "--lang", "en", "--json"], env=env, input="Quang Ninh signed."
+    )
+    zh = CliRunner().invoke(
+        app, ["entities", "-", "--lang", "zh", "--json"], env=env, input="广宁省签署协议。"
+    )
+    assert json.loads(en.stdout)[0]["entity"] == ids["Quảng Ninh"]
+    assert json.loads(zh.stdout)[0]["entity"] == ids["Quảng Ninh"]
+    assert any(r["type"] == "ORG" and r["entity"] for r in rows)
+
+
+def test_figures_values_and_units(env: dict[str, str], tmp_path: Path) -> None:
+    vi = tmp_path / "vi.txt"
+    vi.write_text(
+        "Tỉnh đón 18,43 triệu lượt khách, tổng thu ước đạt 48.362 tỷ đồng.", encoding="utf-8"
+    )
+    rows = run(["figures", str(vi), "--lang", "vi", "--json"], env)
+    values = {(r["value"], r["unit"]) for r in rows}
+    assert (18_430_000, "visitors") in values
+    assert (48_362_000_000_000, "VND") in values
+    result = run(["figures", str(tmp_path / "none.txt")], env, code=2)
+    assert "no such file" in result.output

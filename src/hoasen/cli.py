@@ -380,6 +380,87 @@ def dupes(ctx: typer.Context, as_json: JsonOpt = False) -> None:
         out.print(f"{original}: {', '.join(map(str, dups))}")
 
 
+def _read_text(target: str) -> str:
+    """The text of a file, or of standard input for `-`."""
+    if target == "-":
+        return sys.stdin.read()
+    path = Path(target)
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError as exc:
+        raise UsageError(f"no such file: {target}") from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"cannot read {target} as UTF-8 text: {exc}") from exc
+
+
+def _language(ctx: typer.Context, text: str, lang: str | None) -> str:
+    """The given language, else the detected one."""
+    if lang:
+        return lang
+    from hoasen.analyze.language import make_detector
+
+    guess = make_detector(_settings(ctx)).detect(text)
+    if guess.language is None:
+        raise UsageError("could not tell the text's language: give --lang")
+    return guess.language
+
+
+@app.command()
+def entities(
+    ctx: typer.Context,
+    target: Annotated[str, typer.Argument(help="A UTF-8 text file, or - for standard input.")],
+    lang: Annotated[
+        str | None, typer.Option("--lang", help="vi, en, zh... (else detected).")
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Find people, organisations and places in a text, linked to gazetteer entities."""
+    from hoasen.analyze.entities import EntityRecognizer
+    from hoasen.analyze.gazetteer import Gazetteer
+
+    with _errors():
+        text = _read_text(target)
+        language = _language(ctx, text, lang)
+        mentions = EntityRecognizer(Gazetteer.load()).recognize(text, language)
+    rows = [
+        {"text": m.text, "type": m.type, "start": m.start, "end": m.end, "entity": m.entity}
+        for m in mentions
+    ]
+    if as_json:
+        _print_json(rows)
+        return
+    table = Table("type", "text", "entity", "at")
+    for r in rows:
+        table.add_row(str(r["type"]), str(r["text"]), str(r["entity"] or ""), str(r["start"]))
+    out.print(table)
+
+
+@app.command()
+def figures(
+    ctx: typer.Context,
+    target: Annotated[str, typer.Argument(help="A UTF-8 text file, or - for standard input.")],
+    lang: Annotated[
+        str | None, typer.Option("--lang", help="vi, en, zh... (else detected).")
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Find key figures (money, visitors, percentages...) with value, unit and subject."""
+    from hoasen.analyze.figures import FigureExtractor
+
+    with _errors():
+        text = _read_text(target)
+        language = _language(ctx, text, lang)
+        found = FigureExtractor().extract(text, language)
+    rows = [f.as_json() for f in found]
+    if as_json:
+        _print_json(rows)
+        return
+    table = Table("text", "value", "unit", "subject")
+    for f in found:
+        table.add_row(f.text, f"{f.value:,.10g}", f.unit or "", f.subject or "")
+    out.print(table)
+
+
 @app.command()
 def demo(
     db: Annotated[Path, typer.Option("--db", help="Demo database file.")] = Path("hoasen-demo.db"),

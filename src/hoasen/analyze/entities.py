@@ -24,6 +24,7 @@ from typing import Any, Protocol
 from hoasen.analyze.entity_rules import EnglishRules, VietnameseRules, fix_vietnamese_mention
 from hoasen.analyze.entity_rules_zh import ZH_SURNAMES, ChineseRules
 from hoasen.analyze.gazetteer import Entity, Gazetteer, Mention, fold
+from hoasen.analyze.segment import new_jieba_tokenizer
 
 __all__ = [
     "ChineseRules",
@@ -204,9 +205,9 @@ class JiebaEngine(_LazyEngine):
     def recognize(self, text: str) -> list[Mention]:
         """jieba's person/place/organisation words, two characters or more."""
         if self._loaded is None:
-            package = self._package()
+            self._package()
             posseg = importlib.import_module("jieba.posseg")
-            self._loaded = posseg.POSTokenizer(package.Tokenizer())
+            self._loaded = posseg.POSTokenizer(new_jieba_tokenizer())
         out: list[Mention] = []
         cursor = 0
         for pair in self._loaded.cut(text):

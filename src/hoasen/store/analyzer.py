@@ -12,7 +12,6 @@ Text is folded (NFKC, case folding, Latin/Greek/Cyrillic diacritics and Vietname
 
 from __future__ import annotations
 
-import logging
 import re
 import unicodedata
 from collections.abc import Callable, Iterator
@@ -20,6 +19,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from itertools import pairwise
 from typing import Any, TypeVar
+
+from hoasen.analyze.segment import new_jieba_tokenizer
 
 # Characters segmented into bigrams (no spaces between words in these scripts).
 _HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f"
@@ -240,17 +241,7 @@ class Analyzer:
 
     def _chinese(self) -> Any:
         if self._jieba is None:
-            import jieba
-
-            logger = logging.getLogger("jieba")
-            level = logger.level
-            logger.setLevel(logging.WARNING)
-            try:
-                tokenizer = jieba.Tokenizer()
-                tokenizer.initialize()
-            finally:
-                logger.setLevel(level)
-            self._jieba = tokenizer
+            self._jieba = new_jieba_tokenizer()
         return self._jieba
 
     # ---------------------------------------------------------------- queries
