@@ -26,20 +26,17 @@ import re
 import sys
 import tempfile
 import time
-import uuid
 from collections import defaultdict
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from itertools import combinations
 from pathlib import Path
 
-from sqlalchemy import create_engine, text
-
 from hoasen.analyze.dedupe import Deduper, content_hash
 from hoasen.models import Article
 from hoasen.settings import Settings
-from hoasen.store.db import Store, normalize_url
+from hoasen.store.db import Store
+from hoasen.store.scratch import scratch_schema
 
 DEFAULT_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 COPIES = 200
@@ -306,22 +303,6 @@ def score(items: list[Item], predicted: dict[str, str]) -> dict[str, float]:
     }
 
 
-@contextmanager
-def postgres_schema(base: str) -> Iterator[str]:
-    """A URL for a fresh schema in the PostgreSQL database at `base`, dropped afterwards."""
-    schema = f"eval_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(normalize_url(base))
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    sep = "&" if "?" in base else "?"
-    try:
-        yield f"{base}{sep}options=-csearch_path%3D{schema}"
-    finally:
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
-
-
 def run_set(
     name: str, items: list[Item], url: str, threshold: float, show_errors: bool = False
 ) -> dict[str, float]:
@@ -357,7 +338,7 @@ def evaluate(
             metrics.update(run_set(name, items, url, threshold, show_errors))
     pg = os.environ.get("HOASEN_TEST_POSTGRES_URL")
     if pg:
-        with postgres_schema(pg) as url:
+        with scratch_schema(pg) as url:
             metrics.update(run_set("en_postgres", sets["en"], url, threshold, show_errors))
     names = [n for n in sets]
     metrics["precision"] = min(metrics[f"{n}.precision"] for n in names)

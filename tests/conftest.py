@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
 
 from hoasen.settings import Settings, load_settings
-from hoasen.store.db import Store, normalize_url
+from hoasen.store.db import Store
+from hoasen.store.scratch import scratch_schema
 from transport_server import LoopbackServer, Reply
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -50,17 +49,8 @@ def pg_url() -> Iterator[str]:
     base = postgres_url()
     if base is None:
         pytest.skip(f"PostgreSQL tests need {PG_ENV} (e.g. postgresql://postgres@127.0.0.1/test)")
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(normalize_url(base))
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    sep = "&" if "?" in base else "?"
-    try:
-        yield f"{base}{sep}options=-csearch_path%3D{schema}"
-    finally:
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    with scratch_schema(base) as url:
+        yield url
 
 
 @pytest.fixture

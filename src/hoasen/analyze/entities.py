@@ -16,6 +16,7 @@ import importlib
 import importlib.util
 import logging
 import re
+from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import replace
 from importlib import metadata
@@ -125,7 +126,7 @@ def _bio_spans(
     return [m for m in out if m.type in ("PER", "ORG", "LOC")]
 
 
-class _LazyEngine:
+class _LazyEngine(ABC):
     """Shared plumbing: the package is imported on first use, never at construction."""
 
     name = "engine"
@@ -142,9 +143,9 @@ class _LazyEngine:
             return f"the Python package {cls.module!r} is not installed"
         return None
 
+    @abstractmethod
     def recognize(self, text: str) -> list[Mention]:
-        """Mentions in `text` (each engine implements this)."""
-        raise NotImplementedError
+        """Mentions in `text`."""
 
     def _package(self) -> Any:
         if self._loaded is None:
