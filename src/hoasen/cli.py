@@ -43,6 +43,8 @@ err = Console(stderr=True)
 T = TypeVar("T")
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")]
+TextArg = Annotated[str, typer.Argument(help="A UTF-8 text file, or - for standard input.")]
+TextLangOpt = Annotated[str | None, typer.Option("--lang", help="vi, en, zh... (else detected).")]
 
 
 class State:
@@ -393,25 +395,24 @@ def _read_text(target: str) -> str:
         raise UsageError(f"cannot read {target} as UTF-8 text: {exc}") from exc
 
 
-def _language(ctx: typer.Context, text: str, lang: str | None) -> str:
-    """The given language, else the detected one."""
+def _text_in(ctx: typer.Context, target: str, lang: str | None) -> tuple[str, str]:
+    """The text of `target` and its language (the given one, else the detected one)."""
+    text = _read_text(target)
     if lang:
-        return lang
+        return text, lang
     from hoasen.analyze.language import make_detector
 
     guess = make_detector(_settings(ctx)).detect(text)
     if guess.language is None:
         raise UsageError("could not tell the text's language: give --lang")
-    return guess.language
+    return text, guess.language
 
 
 @app.command()
 def entities(
     ctx: typer.Context,
-    target: Annotated[str, typer.Argument(help="A UTF-8 text file, or - for standard input.")],
-    lang: Annotated[
-        str | None, typer.Option("--lang", help="vi, en, zh... (else detected).")
-    ] = None,
+    target: TextArg,
+    lang: TextLangOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Find people, organisations and places in a text, linked to gazetteer entities."""
@@ -419,8 +420,7 @@ def entities(
     from hoasen.analyze.gazetteer import Gazetteer
 
     with _errors():
-        text = _read_text(target)
-        language = _language(ctx, text, lang)
+        text, language = _text_in(ctx, target, lang)
         mentions = EntityRecognizer(Gazetteer.load()).recognize(text, language)
     rows = [
         {"text": m.text, "type": m.type, "start": m.start, "end": m.end, "entity": m.entity}
@@ -438,18 +438,15 @@ def entities(
 @app.command()
 def figures(
     ctx: typer.Context,
-    target: Annotated[str, typer.Argument(help="A UTF-8 text file, or - for standard input.")],
-    lang: Annotated[
-        str | None, typer.Option("--lang", help="vi, en, zh... (else detected).")
-    ] = None,
+    target: TextArg,
+    lang: TextLangOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Find key figures (money, visitors, percentages...) with value, unit and subject."""
     from hoasen.analyze.figures import FigureExtractor
 
     with _errors():
-        text = _read_text(target)
-        language = _language(ctx, text, lang)
+        text, language = _text_in(ctx, target, lang)
         found = FigureExtractor().extract(text, language)
     rows = [f.as_json() for f in found]
     if as_json:
