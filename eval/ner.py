@@ -3,7 +3,9 @@
 GUM labels every entity *mention*, named or not ("pilgrims" is a person), and its CoNLL
 conversion flattens nested mentions and drops B-/I- prefixes, so adjacent mentions of one type
 merge. We map person -> PER, organization -> ORG, place -> LOC (other types are ignored) and
-report, per type and overall, for the rules + gazetteer recognizer (no statistical engine):
+report, per type and overall, for the combined recognizer (spaCy + gazetteer + rules; plain
+names), spaCy alone (`engine.*`), gazetteer + rules alone (`rules.*`) and the margins of the
+combination over spaCy alone (`margin.*`):
 
 - strict: exact token span and type against every gold mention;
 - named: exact span and type against gold mentions that contain a capitalised word other than a
@@ -23,9 +25,10 @@ import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
-from hoasen.analyze.entities import EntityRecognizer
-from hoasen.analyze.gazetteer import Gazetteer
+from hoasen.analyze.entities import EntityEngine, EntityRecognizer, clean_mention, default_engines
+from hoasen.analyze.gazetteer import Gazetteer, Mention
 
 ROOT = Path(__file__).resolve().parents[1]
 TYPES = {"person": "PER", "organization": "ORG", "place": "LOC"}
@@ -116,7 +119,24 @@ def _is_named(tokens: Sequence[str]) -> bool:
     return any(t[:1].isupper() and t.lower() not in _NOT_NAMES for t in tokens)
 
 
-def predict(recognizer: EntityRecognizer, doc: Doc) -> list[Span]:
+class Recognizer(Protocol):
+    """What is measured: EntityRecognizer, or an engine alone behind the same call."""
+
+    def recognize(self, text: str, language: str) -> list[Mention]: ...
+
+
+class EngineAlone:
+    """An entity engine's own output (spans trimmed like the recognizer's), no gazetteer."""
+
+    def __init__(self, engine: EntityEngine) -> None:
+        self.engine = engine
+
+    def recognize(self, text: str, language: str) -> list[Mention]:
+        """The engine's mentions, cleaned, overlaps left as they are."""
+        return [c for m in self.engine.recognize(text) if (c := clean_mention(text, m))]
+
+
+def predict(recognizer: Recognizer, doc: Doc) -> list[Span]:
     """The recognizer's mentions as token spans (tokens the character span touches)."""
     out = []
     for m in recognizer.recognize(doc.text, "en"):
@@ -170,17 +190,10 @@ def _overlap_matches(pred: Sequence[Span], gold: Iterable[Span]) -> list[Span]:
     return hits
 
 
-def evaluate(data_dir: Path) -> dict[str, float]:
-    """Strict, named and named-overlap precision/recall/F1 on GUM news, overall and per type."""
-    folder = data_dir / "ner-en-gum" if (data_dir / "ner-en-gum").is_dir() else data_dir
-    files = sorted((folder / "news").glob("*.tsv"))
-    if not files:
-        raise FileNotFoundError(f"no GUM .tsv files under {folder / 'news'}")
-    recognizer = EntityRecognizer(Gazetteer.load(), engines={})
+def score(recognizer: Recognizer, docs: Sequence[Doc]) -> dict[str, float]:
+    """Strict, named and named-overlap precision/recall/F1 of one system, overall and per type."""
     strict, named, overlap = Tally(), Tally(), Tally()
-    started = time.perf_counter()
-    for path in files:
-        doc = read_doc(path)
+    for doc in docs:
         pred = predict(recognizer, doc)
         gold = set(doc.gold)
         strict.add([p for p in pred if p in gold], pred, gold)
@@ -188,9 +201,31 @@ def evaluate(data_dir: Path) -> dict[str, float]:
         judged = [p for p in pred if p not in unnamed]
         named.add([p for p in judged if p in doc.named], judged, doc.named)
         overlap.add(_overlap_matches(judged, doc.named), judged, doc.named)
-    result = {**strict.scores("strict"), **named.scores("named"), **overlap.scores("overlap")}
+    return {**strict.scores("strict"), **named.scores("named"), **overlap.scores("overlap")}
+
+
+def evaluate(data_dir: Path) -> dict[str, float]:
+    """The combined recognizer (default engine + gazetteer + rules) under the plain metric
+    names; `engine.*` the English engine alone, `rules.*` gazetteer + rules alone, and
+    `margin.*` combined minus engine alone (absent when no English engine is installed)."""
+    folder = data_dir / "ner-en-gum" if (data_dir / "ner-en-gum").is_dir() else data_dir
+    files = sorted((folder / "news").glob("*.tsv"))
+    if not files:
+        raise FileNotFoundError(f"no GUM .tsv files under {folder / 'news'}")
+    docs = [read_doc(path) for path in files]
+    gazetteer = Gazetteer.load()
+    engine = default_engines().get("en")
+    started = time.perf_counter()
+    result = score(EntityRecognizer(gazetteer, {"en": engine} if engine else {}), docs)
     result["seconds"] = time.perf_counter() - started
-    result["documents"] = float(len(files))
+    result["documents"] = float(len(docs))
+    rules = score(EntityRecognizer(gazetteer, engines={}), docs)
+    result.update({f"rules.{k}": v for k, v in rules.items() if not k.startswith("strict")})
+    if engine is not None:
+        alone = score(EngineAlone(engine), docs)
+        result.update({f"engine.{k}": v for k, v in alone.items() if not k.startswith("strict")})
+        for key in ("named.f1", "named.LOC.f1", "overlap.f1", "overlap.LOC.f1"):
+            result[f"margin.{key}"] = result[key] - alone[key]
     return result
 
 

@@ -32,6 +32,7 @@ def settings(tmp_path: Path) -> Settings:
         http_allow_private=True,
         http_host_delay=0.0,
         http_timeout=5.0,
+        analyze_on_ingest=False,
     )
 
 

@@ -36,6 +36,7 @@ def env(tmp_path: Path) -> dict[str, str]:
         "HOASEN_HTTP_ALLOW_PRIVATE": "true",
         "HOASEN_HTTP_HOST_DELAY": "0",
         "HOASEN_HTTP_TIMEOUT": "1.5",
+        "HOASEN_ANALYZE_ON_INGEST": "false",  # tests/test_cli_understand.py covers analysis
     }
 
 

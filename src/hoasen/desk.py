@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import cached_property
 from pathlib import Path
+from typing import Any
 
-from hoasen.errors import InputRejected, UsageError
+from hoasen.analyze.gazetteer import Entity
+from hoasen.analyze.pipeline import AnalysisReport, Pipeline
+from hoasen.errors import InputRejected, NotFoundError, UsageError
 from hoasen.ingest.feeds import feed_items, page_item
 from hoasen.ingest.files import iter_paths
 from hoasen.ingest.http import SafeFetcher
@@ -21,8 +24,11 @@ from hoasen.ingest.pipeline import Ingestor, Progress
 from hoasen.ingest.poll import PollOutcome, poll_due
 from hoasen.models import Article, IngestReport, ItemError, RawInput
 from hoasen.settings import Settings
-from hoasen.store.db import Source, Store
+from hoasen.store.analysis import AnalysisStore, StoryRow
+from hoasen.store.db import Source, Store, StoredArticle
 from hoasen.store.search import SearchHit, SearchIndex
+
+AnalysisProgress = Callable[[int, int], None]
 
 
 class Desk:
@@ -52,6 +58,16 @@ class Desk:
         """The ingest pipeline for this store."""
         return Ingestor(self.store, self.settings, index=self.search_index)
 
+    @cached_property
+    def pipeline(self) -> Pipeline:
+        """The analysis stages of this store (models load on first use)."""
+        return Pipeline(self.store, self.settings)
+
+    @cached_property
+    def results(self) -> AnalysisStore:
+        """Stored analysis output: entities, figures, topics, stories."""
+        return AnalysisStore(self.store)
+
     # ---------------------------------------------------------------- ingest
 
     def ingest(
@@ -61,8 +77,10 @@ class Desk:
         urls: Sequence[str] = (),
         source_name: str | None = None,
         progress: Progress | None = None,
+        analysis_progress: AnalysisProgress | None = None,
     ) -> IngestReport:
-        """Ingest local files/folders, one-off feeds and single pages into the database."""
+        """Ingest local files/folders, one-off feeds and single pages into the database, then
+        analyse the new articles (unless `analyze_on_ingest` is off)."""
         source = self.store.get_source(source_name) if source_name else None
         report = IngestReport()
         if paths:
@@ -71,7 +89,15 @@ class Desk:
         if feeds or urls:
             fetched = asyncio.run(self._fetch_one_off(feeds, urls, source_name))
             report.merge(self.ingestor.ingest(fetched, source=source, progress=progress))
+        self._analyze_new(report, analysis_progress)
         return report
+
+    def _analyze_new(self, report: IngestReport, progress: AnalysisProgress | None) -> None:
+        if not (self.settings.analyze_on_ingest and report.article_ids):
+            return
+        done = self.analyze(ids=report.article_ids, progress=progress)
+        report.analyzed = done.articles
+        report.errors.extend(done.errors)
 
     async def _fetch_one_off(
         self, feeds: Sequence[str], urls: Sequence[str], source_name: str | None
@@ -107,6 +133,7 @@ class Desk:
         self,
         names: Sequence[str] | None = None,
         progress: Callable[[int, int], None] | None = None,
+        analysis_progress: AnalysisProgress | None = None,
     ) -> tuple[IngestReport, list[PollOutcome]]:
         """Poll every due source (or the named ones) and ingest what they bring."""
         report = IngestReport()
@@ -118,6 +145,7 @@ class Desk:
         for outcome in outcomes:
             if not outcome.ok:
                 report.errors.append(ItemError(outcome.source.url, outcome.error or "poll failed"))
+        self._analyze_new(report, analysis_progress)
         return report, outcomes
 
     # ---------------------------------------------------------------- reading
@@ -147,6 +175,119 @@ class Desk:
             until=until,
             limit=limit or self.settings.search_limit,
         )
+
+    # ---------------------------------------------------------------- understanding
+
+    def analyze(
+        self,
+        ids: Sequence[int] | None = None,
+        since: datetime | None = None,
+        stages: Sequence[str] | None = None,
+        force: bool = False,
+        progress: AnalysisProgress | None = None,
+    ) -> AnalysisReport:
+        """Run the analysis stages where their output is missing or stale (all with `force`)."""
+        return self.pipeline.run(
+            ids=ids, since=since, stages=stages, force=force, progress=progress
+        )
+
+    def stories(
+        self,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        limit: int | None = None,
+        min_articles: int = 1,
+    ) -> list[StoryRow]:
+        """Stories active in the period, the most covered first."""
+        return self.results.list_stories(
+            since=since, until=until, limit=limit, min_articles=min_articles
+        )
+
+    def find_entity(self, name: str) -> Entity:
+        """The canonical entity for an id or any of its names, in any language or spelling."""
+        gazetteer = self.pipeline.gazetteer
+        found = gazetteer.get(name.strip()) or gazetteer.lookup(name.strip())
+        if found is None:
+            raise NotFoundError(
+                f"no known entity named {name!r}; add it with `hoasen gazetteer import FILE`"
+            )
+        return found
+
+    def entity_report(self, name: str, limit: int | None = 100) -> EntityReport:
+        """An entity, its names per language, how articles wrote it and the articles."""
+        entity = self.find_entity(name)
+        hits = self.results.entity_articles(entity.id, limit=limit)
+        articles = self.store.get_articles([i for i, _ in hits])
+        counts = dict(hits)
+        return EntityReport(
+            entity=entity,
+            predecessors=[e for e in self.pipeline.gazetteer if e.successor == entity.id],
+            surface_forms=self.results.surface_forms(entity.id),
+            articles=[(a, counts[a.id]) for a in articles],
+        )
+
+    def top_entities(
+        self, limit: int = 10, since: datetime | None = None, entity_type: str | None = None
+    ) -> list[tuple[Entity | None, str, int, int]]:
+        """(entity, id, articles, mentions) of the most-covered linked entities."""
+        gazetteer = self.pipeline.gazetteer
+        return [
+            (gazetteer.get(i), i, n, k)
+            for i, n, k in self.results.top_entities(limit, since, entity_type)
+        ]
+
+    def import_gazetteer(self, path: Path) -> int:
+        """Check a gazetteer CSV against the current entities, then keep it in the database."""
+        from hoasen.analyze.gazetteer import read_gazetteer_file
+        from hoasen.analyze.pipeline import gazetteer_for
+
+        content = read_gazetteer_file(path)
+        checked = gazetteer_for(self.store)
+        rows = checked.import_text(content, str(path))
+        self.results.add_gazetteer_import(path.name, content, rows)
+        self.pipeline.use_gazetteer(checked)
+        return rows
+
+
+@dataclass(frozen=True)
+class EntityReport:
+    """What `hoasen entity NAME` shows."""
+
+    entity: Entity
+    predecessors: list[Entity]
+    surface_forms: list[tuple[str, int]]
+    articles: list[tuple[StoredArticle, int]]
+
+    def as_json(self) -> dict[str, Any]:
+        """The `hoasen entity NAME --json` document."""
+        e = self.entity
+        aliases: dict[str, list[str]] = {}
+        for lang, alias in e.aliases:
+            aliases.setdefault(lang, []).append(alias)
+        return {
+            "id": e.id,
+            "type": e.type,
+            "kind": e.kind,
+            "country": e.country,
+            "status": e.status,
+            "successor": e.successor,
+            "names": dict(e.names),
+            "aliases": aliases,
+            "former": [{"id": p.id, "names": dict(p.names)} for p in self.predecessors],
+            "seen_as": [{"text": t, "mentions": n} for t, n in self.surface_forms],
+            "articles": [
+                {
+                    "id": a.id,
+                    "title": a.title,
+                    "language": a.language,
+                    "source": a.source_name,
+                    "published": (a.published or a.fetched).isoformat(),
+                    "url": a.url,
+                    "mentions": n,
+                }
+                for a, n in self.articles
+            ],
+        }
 
 
 def _with_source(

@@ -70,6 +70,7 @@ class IngestReport:
     skipped: int = 0
     errors: list[ItemError] = field(default_factory=list)
     article_ids: list[int] = field(default_factory=list)
+    analyzed: int = 0
 
     def merge(self, other: IngestReport) -> None:
         """Add another report's counts into this one."""
@@ -78,6 +79,7 @@ class IngestReport:
         self.skipped += other.skipped
         self.errors.extend(other.errors)
         self.article_ids.extend(other.article_ids)
+        self.analyzed += other.analyzed
 
     def as_json(self) -> dict[str, object]:
         """The `ingest --json` / `fetch --json` document."""
@@ -85,5 +87,6 @@ class IngestReport:
             "ingested": self.ingested,
             "duplicates": self.duplicates,
             "skipped": self.skipped,
+            "analyzed": self.analyzed,
             "errors": [{"input": e.input, "reason": e.reason} for e in self.errors],
         }

@@ -62,6 +62,23 @@ class Settings:
         4, "A line seen in this many articles of one source is learned as its boilerplate."
     )
     search_limit: int = _setting(20, "Default number of search results.")
+    office_language: str = _setting(
+        "vi", "The office's own language: story titles and names are shown in it when possible."
+    )
+    analyze_on_ingest: bool = _setting(
+        True, "Run the analysis stages (entities, figures, topics, stories) right after ingest."
+    )
+    story_window_days: int = _setting(
+        7, "A new article joins a story only if the story had an article this many days around it."
+    )
+    topics_taxonomy: str = _setting(
+        "", "TOML file of topics with keyword seeds (empty: the bundled default taxonomy)."
+    )
+    topics_model: str = _setting(
+        "",
+        "Folder of a model made by `hoasen topics train` used to tag articles (empty: the "
+        "taxonomy's zero-shot model).",
+    )
 
 
 def setting_docs() -> list[tuple[str, str, Any]]:

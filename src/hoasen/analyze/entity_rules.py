@@ -391,7 +391,7 @@ class EnglishRules:
             and not _demonym(words[-1])
             and not plain
         ):
-            return _mention(text, start, end, "LOC")
+            return _mention(text, start, end, "LOC", "rules-guess")
         if speech and len(words) == 1 and alphabetic and not initial[run.start] and not plain:
             return _mention(text, start, end, "PER")
         inner = any(start <= k < end for k in known)

@@ -234,8 +234,12 @@ class Gazetteer:
         Every row is checked first; any bad row raises UsageError naming its line and problem,
         and then nothing from the file is added.
         """
+        return self.import_text(_read(path), str(path))
+
+    def import_text(self, text: str, label: str) -> int:
+        """Like `import_file`, for CSV text already read (`label` names it in errors)."""
         errors: list[str] = []
-        parsed = _parse(_read(path), str(path), errors)
+        parsed = _parse(text, label, errors)
         self._commit(parsed, errors)
         return len(parsed)
 
@@ -487,6 +491,11 @@ def _expand(paths: Iterable[Path]) -> list[Path]:
         path = Path(path)
         out += sorted(path.glob("*.csv")) if path.is_dir() else [path]
     return out
+
+
+def read_gazetteer_file(path: Path) -> str:
+    """A gazetteer CSV file's text (UsageError in plain words when it cannot be read)."""
+    return _read(path)
 
 
 def _read(path: Path) -> str:

@@ -155,3 +155,116 @@ boilerplate_lines = Table(
     Column("line_hash", String(16), primary_key=True),
     Column("doc_count", Integer, nullable=False, default=0),
 )
+
+# ---------------------------------------------------------------- understanding (migration 0002)
+# Offsets in entity_mentions and article_figures point into the article's analysis text:
+# title + "\n\n" + text (see hoasen.analyze.pipeline.analysis_text).
+
+entity_mentions = Table(
+    "entity_mentions",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column(
+        "article_id",
+        Integer,
+        ForeignKey("articles.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    Column("entity_id", String(120), index=True),  # canonical gazetteer id, NULL when unknown
+    Column("text", Text, nullable=False),
+    Column("type", String(3), nullable=False),
+    Column("start", Integer, nullable=False),
+    Column("end", Integer, nullable=False),
+    Column("origin", String(20), nullable=False),  # gazetteer, rules, spacy, underthesea...
+)
+
+article_figures = Table(
+    "article_figures",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column(
+        "article_id",
+        Integer,
+        ForeignKey("articles.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    Column("text", Text, nullable=False),
+    Column("value", Float, nullable=False),
+    Column("unit", String(40)),
+    Column("scale", String(40)),
+    Column("subject", Text),
+    Column("start", Integer, nullable=False),
+    Column("end", Integer, nullable=False),
+)
+
+article_topics = Table(
+    "article_topics",
+    metadata,
+    Column("article_id", Integer, ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True),
+    Column("topic", String(80), primary_key=True),
+    Column("score", Float, nullable=False),
+    Index("ix_article_topics_topic", "topic"),
+)
+
+article_embeddings = Table(
+    "article_embeddings",
+    metadata,
+    Column("article_id", Integer, ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True),
+    Column("model", String(120), nullable=False),
+    Column("dim", Integer, nullable=False),
+    Column("vector", LargeBinary, nullable=False),  # float32 little-endian, L2-normalised
+)
+
+stories = Table(
+    "stories",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("title", Text, nullable=False),
+    Column("title_language", String(8)),
+    Column("first_seen", UTCDateTime, nullable=False, index=True),
+    Column("last_seen", UTCDateTime, nullable=False, index=True),
+    Column("article_count", Integer, nullable=False),
+    Column("languages", Text, nullable=False),  # comma-separated, most articles first
+    Column("sources", Text, nullable=False),  # JSON list of source names
+    Column("countries", Text, nullable=False),  # comma-separated ISO 3166 codes
+    Column("state", Text, nullable=False),  # the clusterer's JSON state (entities, numbers...)
+    Column("centroid", LargeBinary, nullable=False),
+    Column("version", Text, nullable=False),
+    Column("updated", UTCDateTime, nullable=False, default=utcnow),
+)
+
+story_articles = Table(
+    "story_articles",
+    metadata,
+    Column("article_id", Integer, ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True),
+    Column(
+        "story_id",
+        Integer,
+        ForeignKey("stories.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    Column("score", Float, nullable=False),
+)
+
+article_stages = Table(
+    "article_stages",
+    metadata,
+    Column("article_id", Integer, ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True),
+    Column("stage", String(20), primary_key=True),
+    Column("version", Text, nullable=False),
+    Column("done", UTCDateTime, nullable=False, default=utcnow),
+    Index("ix_article_stages_stage_version", "stage", "version"),
+)
+
+gazetteer_imports = Table(
+    "gazetteer_imports",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", Text, nullable=False),
+    Column("content", Text, nullable=False),  # the CSV as imported: re-parsed on load
+    Column("rows", Integer, nullable=False),
+    Column("imported", UTCDateTime, nullable=False, default=utcnow),
+)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -108,22 +108,38 @@ def _parse_date(value: str | None, name: str) -> datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
+class _Ticker:
+    """Progress callbacks for ingest (one per item) and the analysis that follows it."""
+
+    def __init__(self, bar: Progress | None, label: str) -> None:
+        self.bar, self.label = bar, label
+        self.task = bar.add_task(label, total=None) if bar else None
+
+    def item(self, name: str) -> None:
+        if self.bar is not None and self.task is not None:
+            self.bar.update(self.task, advance=1, description=f"{self.label} {name[-50:]}")
+
+    def analysis(self, done: int, total: int) -> None:
+        if self.bar is not None and self.task is not None:
+            self.bar.update(self.task, completed=done, total=total, description="Analysing")
+
+
 @contextmanager
-def _progress(label: str, quiet: bool) -> Iterator[Callable[[str], None]]:
+def _progress(label: str, quiet: bool) -> Iterator[_Ticker]:
     """A spinner with a running count on stderr; silent when `quiet`."""
     if quiet:
-        yield lambda _item: None
+        yield _Ticker(None, label)
         return
     columns = (SpinnerColumn(), TextColumn("{task.description}"), MofNCompleteColumn())
     with Progress(*columns, console=err, transient=True) as bar:
-        task = bar.add_task(label, total=None)
-        yield lambda item: bar.update(task, advance=1, description=f"{label} {item[-50:]}")
+        yield _Ticker(bar, label)
 
 
 def _print_report(report: IngestReport) -> None:
     out.print(
         f"Ingested [bold]{report.ingested}[/bold] articles, {report.duplicates} duplicates, "
-        f"{report.skipped} already stored, {len(report.errors)} errors."
+        f"{report.skipped} already stored, {len(report.errors)} errors; "
+        f"analysed {report.analyzed}."
     )
     for e in report.errors:
         out.print(f"  [yellow]skipped[/yellow] {e.input}: {e.reason}", highlight=False)
@@ -201,7 +217,14 @@ def ingest(
         err.print("error: give at least one PATH, --feed URL or --url URL")
         raise typer.Exit(2)
     with _desk(ctx) as desk, _progress("Ingesting", quiet=False) as tick:
-        report = desk.ingest(paths or [], feed or [], url or [], source, progress=tick)
+        report = desk.ingest(
+            paths or [],
+            feed or [],
+            url or [],
+            source,
+            progress=tick.item,
+            analysis_progress=tick.analysis,
+        )
     if as_json:
         _print_json(report.as_json())
     else:
@@ -221,14 +244,19 @@ def fetch(
         if source:
             for name in source:
                 desk.store.get_source(name)
-        columns = (TextColumn("Polling sources"), BarColumn(), MofNCompleteColumn())
+        columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
         with Progress(*columns, console=err, transient=True) as bar:
-            task = bar.add_task("poll", total=None)
+            task = bar.add_task("Polling sources", total=None)
 
             def tick(done: int, total: int) -> None:
                 bar.update(task, completed=done, total=total)
 
-            report, outcomes = desk.fetch_due(names=source, progress=tick)
+            def analysing(done: int, total: int) -> None:
+                bar.update(task, completed=done, total=total, description="Analysing")
+
+            report, outcomes = desk.fetch_due(
+                names=source, progress=tick, analysis_progress=analysing
+            )
     if as_json:
         _print_json(report.as_json())
         return
@@ -409,56 +437,6 @@ def _text_in(ctx: typer.Context, target: str, lang: str | None) -> tuple[str, st
 
 
 @app.command()
-def entities(
-    ctx: typer.Context,
-    target: TextArg,
-    lang: TextLangOpt = None,
-    as_json: JsonOpt = False,
-) -> None:
-    """Find people, organisations and places in a text, linked to gazetteer entities."""
-    from hoasen.analyze.entities import EntityRecognizer
-    from hoasen.analyze.gazetteer import Gazetteer
-
-    with _errors():
-        text, language = _text_in(ctx, target, lang)
-        mentions = EntityRecognizer(Gazetteer.load()).recognize(text, language)
-    rows = [
-        {"text": m.text, "type": m.type, "start": m.start, "end": m.end, "entity": m.entity}
-        for m in mentions
-    ]
-    if as_json:
-        _print_json(rows)
-        return
-    table = Table("type", "text", "entity", "at")
-    for r in rows:
-        table.add_row(str(r["type"]), str(r["text"]), str(r["entity"] or ""), str(r["start"]))
-    out.print(table)
-
-
-@app.command()
-def figures(
-    ctx: typer.Context,
-    target: TextArg,
-    lang: TextLangOpt = None,
-    as_json: JsonOpt = False,
-) -> None:
-    """Find key figures (money, visitors, percentages...) with value, unit and subject."""
-    from hoasen.analyze.figures import FigureExtractor
-
-    with _errors():
-        text, language = _text_in(ctx, target, lang)
-        found = FigureExtractor().extract(text, language)
-    rows = [f.as_json() for f in found]
-    if as_json:
-        _print_json(rows)
-        return
-    table = Table("text", "value", "unit", "subject")
-    for f in found:
-        table.add_row(f.text, f"{f.value:,.10g}", f.unit or "", f.subject or "")
-    out.print(table)
-
-
-@app.command()
 def demo(
     db: Annotated[Path, typer.Option("--db", help="Demo database file.")] = Path("hoasen-demo.db"),
     fresh: Annotated[bool, typer.Option("--fresh", help="Delete the demo database first.")] = False,
@@ -469,6 +447,9 @@ def demo(
     with _errors():
         run_demo(db, fresh=fresh, console=out, progress_console=err)
 
+
+# Commands over the analysis (entities, figures, topics, stories, analyze, gazetteer).
+from hoasen.cli import understand  # noqa: E402, F401
 
 if __name__ == "__main__":
     app()
