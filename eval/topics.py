@@ -104,7 +104,7 @@ def _errors(gold: Sequence[str], predicted: Sequence[str]) -> int:
 
 
 def evaluate(data: Path) -> dict[str, float]:
-    """Per corpus: our macro-F1, the baseline's, the mean margin between them and the worst fold's."""
+    """Per corpus: our macro-F1, the baseline's, the mean margin and the worst fold's margin."""
     metrics: dict[str, float] = {}
     for language, relative in CORPORA.items():
         path = data / relative
