@@ -1,4 +1,5 @@
-"""`make bench`: ingest throughput vs trafilatura, search latency on 100k articles, feed polling.
+"""`make bench`: ingest and analysis throughput, search latency and report build time on 100k
+articles, feed polling.
 
 Results are printed as a table and written to bench/results.json (with the machine) so the README
 numbers can be checked.
@@ -15,7 +16,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = ROOT.parent / "shared" / "data"
-BENCHES = ("ingest", "analysis", "search", "poll")
+BENCHES = ("ingest", "analysis", "search", "reports", "poll")
 
 
 def machine() -> str:
@@ -48,7 +49,7 @@ def main(argv: list[str] | None = None) -> int:
     if not args.data.is_dir():
         print(f"make bench: skipped — benchmark data not found at {args.data}")
         return 0
-    from bench import analysis, ingest, poll, search
+    from bench import analysis, ingest, poll, reports, search
 
     args.cache.mkdir(parents=True, exist_ok=True)
     previous = ROOT / "bench" / "results.json"
@@ -60,6 +61,7 @@ def main(argv: list[str] | None = None) -> int:
         "ingest": lambda: ingest.run(args.data, limit=args.pages),
         "analysis": lambda: analysis.run_isolated(args.data),
         "search": lambda: search.run(n_articles=args.articles, cache_dir=args.cache),
+        "reports": lambda: reports.run(n_articles=args.articles, cache_dir=args.cache),
         "poll": lambda: poll.run(n_feeds=args.feeds),
     }
     for name in args.only:

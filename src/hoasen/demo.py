@@ -14,6 +14,7 @@ from hoasen.desk import Desk
 from hoasen.settings import load_settings
 
 SAMPLE_QUERIES = ("Quang Ninh", "加泰罗尼亚", "referendum")
+DEMO_USER = "hoasen demo"
 
 
 def sample_dir() -> Path:
@@ -82,10 +83,33 @@ def run_demo(db: Path, fresh: bool, console: Console, progress_console: Console)
                 console.print(f"  {h.id} [{h.language}] {h.title}", highlight=False)
                 console.print(f"      {h.snippet}", highlight=False)
         _show_understanding(desk, console)
+        path = _weekly_report(desk, db)
+        console.print(f"[bold]This week's report[/bold] (HTML): {path}", highlight=False)
     console.print(
         f"Try: .venv/bin/hoasen --db sqlite:///{db} search 'Quảng Ninh'  "
         f"(or stories, entity 'Quảng Tây', articles, dupes, --help)"
     )
+
+
+def _weekly_report(desk: Desk, db: Path) -> Path:
+    """Write this week's report of the demo database as HTML (reusing the demo's register entry
+    for this week when the articles have not changed) and return its path."""
+    from hoasen.reports.period import period_for, zone
+
+    week = period_for("weekly", zone(desk.settings.office_timezone))
+    number = None
+    for entry in desk.reports.register.entries("weekly"):
+        same = entry.period_from == week.first_day.isoformat() and entry.generated_by == DEMO_USER
+        if same and entry.articles == desk.store.count_articles():
+            number = entry.number
+            break
+    if number is None:
+        number = desk.reports.make("weekly", generated_by=DEMO_USER).entry.number
+    slug = number.replace("/", "-")
+    path = (db.parent / "reports" / f"weekly-{week.first_day.isoformat()}-{slug}.html").resolve()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(desk.reports.file(number, "html"))
+    return path
 
 
 def _show_understanding(desk: Desk, console: Console) -> None:

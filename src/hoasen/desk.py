@@ -24,6 +24,7 @@ from hoasen.ingest.pipeline import Ingestor, Progress
 from hoasen.ingest.poll import PollOutcome, poll_due
 from hoasen.models import Article, IngestReport, ItemError, RawInput
 from hoasen.settings import Settings
+from hoasen.reports.service import ReportService
 from hoasen.store.analysis import AnalysisStore, StoryRow
 from hoasen.store.db import Source, Store, StoredArticle
 from hoasen.store.search import SearchHit, SearchIndex
@@ -67,6 +68,11 @@ class Desk:
     def results(self) -> AnalysisStore:
         """Stored analysis output: entities, figures, topics, stories."""
         return AnalysisStore(self.store)
+
+    @cached_property
+    def reports(self) -> ReportService:
+        """Monitoring reports and their numbered register."""
+        return ReportService(self.store, self.settings, self.pipeline.gazetteer)
 
     # ---------------------------------------------------------------- ingest
 

@@ -62,6 +62,25 @@ class Settings:
         4, "A line seen in this many articles of one source is learned as its boilerplate."
     )
     search_limit: int = _setting(20, "Default number of search results.")
+    office_name: str = _setting(
+        "Foreign Information Office", "The office's name, printed at the head of every report."
+    )
+    office_country: str = _setting(
+        "VN", "The office's country (ISO code): sources from elsewhere count as foreign."
+    )
+    office_timezone: str = _setting(
+        "Asia/Ho_Chi_Minh",
+        "Time zone of report periods: a day, week or month starts at midnight here.",
+    )
+    report_number_pattern: str = _setting(
+        "{seq}/BC-TTTT-{code}",
+        "Report numbers: {seq} counts per kind and year, {year}, {code} the kind's code "
+        "(N daily, T weekly, TH monthly, CD thematic, K custom).",
+    )
+    report_dir: str = _setting("reports", "Folder where `hoasen report` writes report files.")
+    translation_engine: str = _setting(
+        "", "Machine translation of foreign titles in reports (empty: none configured)."
+    )
     office_language: str = _setting(
         "vi", "The office's own language: story titles and names are shown in it when possible."
     )

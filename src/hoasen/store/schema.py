@@ -268,3 +268,34 @@ gazetteer_imports = Table(
     Column("rows", Integer, nullable=False),
     Column("imported", UTCDateTime, nullable=False, default=utcnow),
 )
+
+# ---------------------------------------------------------------- report register (migration 0003)
+
+reports = Table(
+    "reports",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("number", String(100), nullable=False, unique=True),
+    Column("kind", String(20), nullable=False),
+    Column("year", Integer, nullable=False),
+    Column("seq", Integer, nullable=False),
+    Column("period_from", String(10), nullable=False),
+    Column("period_to", String(10), nullable=False),
+    Column("language", String(8), nullable=False),
+    Column("title", Text),
+    Column("parameters", Text, nullable=False),  # JSON: the request, to rebuild the report
+    Column("article_ids", Text, nullable=False),  # JSON list: the article set it covered
+    Column("document", Text, nullable=False),  # JSON: the report as generated
+    Column("generated_by", String(200), nullable=False),
+    Column("created", UTCDateTime, nullable=False, default=utcnow),
+    Index("ix_reports_kind_year_seq", "kind", "year", "seq", unique=True),
+)
+
+report_files = Table(
+    "report_files",
+    metadata,
+    Column("report_id", Integer, ForeignKey("reports.id", ondelete="CASCADE"), primary_key=True),
+    Column("format", String(10), primary_key=True),
+    Column("data", LargeBinary, nullable=False),
+    Column("created", UTCDateTime, nullable=False, default=utcnow),
+)

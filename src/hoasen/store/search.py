@@ -207,6 +207,21 @@ class SearchIndex:
             raise NotFoundError(f"no source named {source!r} (see `hoasen sources list`)")
         return self._hits(ranked, query)
 
+    def matching_ids(self, query: str) -> set[int]:
+        """Every article (duplicates too) matching every word of `query`, unranked: the article
+        set of a thematic report."""
+        plan = self.analyzer.plan_query(query, None)
+        if plan.empty:
+            raise UsageError(f"nothing to search for in {query!r}: type some words")
+        if self.sqlite:
+            sql = "SELECT rowid FROM article_fts WHERE article_fts MATCH :q"
+            q = match_expression(plan, boosts=False)
+        else:
+            sql = "SELECT article_id FROM article_search WHERE tsv @@ CAST(:q AS tsquery)"
+            q = tsquery_literal(plan, boosts=False)
+        with self.store.engine.connect() as conn:
+            return {int(r[0]) for r in conn.execute(text(sql), {"q": q})}
+
     def _filters(
         self,
         language: str | None,
