@@ -23,8 +23,8 @@ from hoasen.ingest.http import SafeFetcher
 from hoasen.ingest.pipeline import Ingestor, Progress
 from hoasen.ingest.poll import PollOutcome, poll_due
 from hoasen.models import Article, IngestReport, ItemError, RawInput
-from hoasen.settings import Settings
 from hoasen.reports.service import ReportService
+from hoasen.settings import Settings
 from hoasen.store.analysis import AnalysisStore, StoryRow
 from hoasen.store.db import Source, Store, StoredArticle
 from hoasen.store.search import SearchHit, SearchIndex
