@@ -223,4 +223,3 @@ def reports_list(
             ", ".join(e.formats),
         )
     out.print(table)
-
