@@ -221,6 +221,47 @@ def test_bundled_data_covers_countries_and_china(gazetteer: Gazetteer) -> None:
     assert all(e.names.get("vi") for e in china)
 
 
+def test_world_cities_link_across_languages(gazetteer: Gazetteer) -> None:
+    assert ids(gazetteer, ["Nairobi", "内罗毕", "ナイロビ", "나이로비"]) == {"ke.nairobi"}
+    buenos_aires = ["Buenos Aires", "布宜诺斯艾利斯", "ブエノスアイレス"]
+    assert ids(gazetteer, buenos_aires) == {"ar.buenos-aires"}
+    assert ids(gazetteer, ["Mát-xcơ-va", "Moscow", "莫斯科"]) == {"ru.moscow"}
+    assert spans(gazetteer, "Đoàn công tác đến Nairobi rồi Buenos Aires.", "vi") == [
+        ("Nairobi", "ke.nairobi"),
+        ("Buenos Aires", "ar.buenos-aires"),
+    ]
+    assert spans(gazetteer, "代表团访问了内罗毕和墨西哥城。", "zh") == [
+        ("内罗毕", "ke.nairobi"),
+        ("墨西哥城", "mx.mexico-city"),
+    ]
+    assert must(gazetteer, "Nairobi").country == "KE"
+
+
+def test_one_city_keeps_one_id(gazetteer: Gazetteer) -> None:
+    hcmc = ["Thành phố Hồ Chí Minh", "Ho Chi Minh City", "Saigon", "胡志明市", "ホーチミン市"]
+    assert ids(gazetteer, hcmc) == {"vn.ho-chi-minh-city"}
+    assert ids(gazetteer, ["Hanoi", "Hà Nội"]) == {"vn.ha-noi"}
+    assert ids(gazetteer, ["Shanghai", "上海"]) == {"cn.shanghai"}
+    others = Gazetteer()
+    for path in sorted(bundled("x").parent.glob("*.csv")):
+        if path.name != "world_cities.csv":
+            others.import_file(path)
+    cities = Gazetteer()
+    cities.import_file(bundled("world_cities.csv"))
+    assert len(cities) > 200
+    for city in cities:
+        for _, name in city.all_names():
+            known = others.lookup(name)
+            assert known is None or fold(name) not in {fold(n) for _, n in known.all_names()}, (
+                f"{city.id}: {name!r} is already {known.id}"
+            )
+
+
+def test_ambiguous_city_names_are_left_out(gazetteer: Gazetteer) -> None:
+    assert ids(gazetteer, ["Resolute", "Darwin", "Phoenix", "Nice"]) == {None}
+    assert spans(gazetteer, "我们在这里加入了新的内容。", "zh") == []
+
+
 def test_entity_name_falls_back_to_english() -> None:
     entity = Entity("x.one", "LOC", "city", "VN", {"en": "One", "vi": "Một"})
     assert entity.name("vi") == "Một"

