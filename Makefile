@@ -14,7 +14,7 @@ $(STAMP): pyproject.toml requirements/en-model.txt
 	touch $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/hoasen demo
+	$(BIN)/hoasen demo --serve
 
 test: $(STAMP)
 	$(BIN)/pytest

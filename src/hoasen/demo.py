@@ -15,6 +15,7 @@ from hoasen.settings import load_settings
 
 SAMPLE_QUERIES = ("Quang Ninh", "加泰罗尼亚", "referendum")
 DEMO_USER = "hoasen demo"
+DEMO_LOGIN = "demo"
 
 
 def sample_dir() -> Path:
@@ -22,7 +23,29 @@ def sample_dir() -> Path:
     return Path(str(resources.files("hoasen") / "data" / "sample"))
 
 
-def run_demo(db: Path, fresh: bool, console: Console, progress_console: Console) -> None:
+def demo_login(desk: Desk) -> tuple[str, str]:
+    """The demo's admin account, with a new random password each run (there is no default
+    password anywhere: the demo prints the one it made)."""
+    from hoasen.errors import NotFoundError
+    from hoasen.web.auth import Accounts
+
+    accounts = Accounts(desk.store, session_hours=desk.settings.web_session_hours)
+    try:
+        accounts.get_user(DEMO_LOGIN)
+    except NotFoundError:
+        return DEMO_LOGIN, accounts.add_user(DEMO_LOGIN, "admin")[1]
+    return DEMO_LOGIN, accounts.set_password(DEMO_LOGIN)
+
+
+def run_demo(
+    db: Path,
+    fresh: bool,
+    console: Console,
+    progress_console: Console,
+    serve: bool = False,
+    host: str | None = None,
+    port: int | None = None,
+) -> None:
     """Ingest the sample corpus into `db` (idempotent) and print a summary and sample searches."""
     if fresh:
         for suffix in ("", "-wal", "-shm"):
@@ -85,10 +108,28 @@ def run_demo(db: Path, fresh: bool, console: Console, progress_console: Console)
         _show_understanding(desk, console)
         path = _weekly_report(desk, db)
         console.print(f"[bold]This week's report[/bold] (HTML): {path}", highlight=False)
+        console.print(
+            f"Try: .venv/bin/hoasen --db sqlite:///{db} search 'Quảng Ninh'  "
+            f"(or stories, entity 'Quảng Tây', reports, articles, dupes, --help)"
+        )
+        if serve:
+            _serve(desk, console, host or settings.web_host, port or settings.web_port)
+
+
+def _serve(desk: Desk, console: Console, host: str, port: int) -> None:
+    """Serve the web desk on the demo database until Ctrl-C, after printing the login."""
+    import uvicorn
+
+    from hoasen.web.app import create_app
+
+    name, password = demo_login(desk)
+    shown = f"[{host}]" if ":" in host else host
     console.print(
-        f"Try: .venv/bin/hoasen --db sqlite:///{db} search 'Quảng Ninh'  "
-        f"(or stories, entity 'Quảng Tây', articles, dupes, --help)"
+        f"[bold]Web desk[/bold]: http://{shown}:{port}/  — log in as [bold]{name}[/bold] "
+        f"with password [bold]{password}[/bold] (new each run). Stop with Ctrl-C.",
+        highlight=False,
     )
+    uvicorn.run(create_app(desk.settings, desk), host=host, port=port)
 
 
 def _weekly_report(desk: Desk, db: Path) -> Path:

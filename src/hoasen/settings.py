@@ -81,6 +81,17 @@ class Settings:
     translation_engine: str = _setting(
         "", "Machine translation of foreign titles in reports (empty: none configured)."
     )
+    web_host: str = _setting("127.0.0.1", "Address `hoasen serve` listens on.")
+    web_port: int = _setting(8000, "Port `hoasen serve` listens on.")
+    web_session_hours: int = _setting(
+        12, "Hours a web login lasts before the user must sign in again."
+    )
+    web_upload_max_mb: int = _setting(20, "Largest file accepted by a web or API upload, in MB.")
+    web_secure_cookies: bool = _setting(
+        False,
+        "Always mark the session cookie Secure (on behind an HTTPS proxy; it is set anyway "
+        "when the request itself is HTTPS).",
+    )
     office_language: str = _setting(
         "vi", "The office's own language: story titles and names are shown in it when possible."
     )

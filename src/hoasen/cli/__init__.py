@@ -440,16 +440,23 @@ def _text_in(ctx: typer.Context, target: str, lang: str | None) -> tuple[str, st
 def demo(
     db: Annotated[Path, typer.Option("--db", help="Demo database file.")] = Path("hoasen-demo.db"),
     fresh: Annotated[bool, typer.Option("--fresh", help="Delete the demo database first.")] = False,
+    serve: Annotated[
+        bool, typer.Option("--serve", help="Then serve the web desk on it (what `make run` does).")
+    ] = False,
+    host: Annotated[str | None, typer.Option("--host", help="Address for --serve.")] = None,
+    port: Annotated[int | None, typer.Option("--port", help="Port for --serve.")] = None,
 ) -> None:
     """Build a demo database from the bundled sample corpus and show what hoasen found."""
     from hoasen.demo import run_demo
 
     with _errors():
-        run_demo(db, fresh=fresh, console=out, progress_console=err)
+        run_demo(
+            db, fresh=fresh, console=out, progress_console=err, serve=serve, host=host, port=port
+        )
 
 
 # Commands over the analysis (entities, figures, topics, stories, analyze, gazetteer).
-from hoasen.cli import reports, understand  # noqa: E402, F401
+from hoasen.cli import reports, understand, web  # noqa: E402, F401
 
 if __name__ == "__main__":
     app()

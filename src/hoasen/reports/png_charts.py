@@ -114,7 +114,7 @@ def volume_chart(
     s = SCALE
     face, small = font.load(12), font.load(11)
     width, height = WIDTH * s, 260 * s
-    left, right, top_pad, bottom = 48 * s, 12 * s, 16 * s, 34 * s
+    left, right, top_pad, bottom = 48 * s, 12 * s, 24 * s, 34 * s
     image = Image.new("RGB", (width, height), "white")
     draw = ImageDraw.Draw(image)
     plot_w, plot_h = width - left - right, height - top_pad - bottom

@@ -299,3 +299,75 @@ report_files = Table(
     Column("data", LargeBinary, nullable=False),
     Column("created", UTCDateTime, nullable=False, default=utcnow),
 )
+
+# ---------------------------------------------------------------- web desk (migration 0004)
+
+users = Table(
+    "users",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(100), nullable=False, unique=True),
+    Column("role", String(10), nullable=False),
+    Column("password_hash", Text, nullable=False),  # argon2id, never the password itself
+    Column("active", Boolean, nullable=False, default=True),
+    Column("created", UTCDateTime, nullable=False, default=utcnow),
+    Column("last_login", UTCDateTime),
+)
+
+web_sessions = Table(
+    "web_sessions",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),  # SHA-256 of the cookie value
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("csrf", String(64), nullable=False),
+    Column("created", UTCDateTime, nullable=False, default=utcnow),
+    Column("expires", UTCDateTime, nullable=False, index=True),
+)
+
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("name", String(100), nullable=False),
+    Column("token_hash", String(64), nullable=False, unique=True),  # SHA-256 of the token
+    Column("created", UTCDateTime, nullable=False, default=utcnow),
+    Column("last_used", UTCDateTime),
+)
+
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("at", UTCDateTime, nullable=False, default=utcnow, index=True),
+    Column("user_id", Integer),  # no foreign key: the record outlives the account
+    Column("user_name", String(100)),
+    Column("action", String(50), nullable=False),
+    Column("target", Text, nullable=False),
+    Column("detail", Text, nullable=False),  # JSON object
+)
+
+login_attempts = Table(
+    "login_attempts",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(100), nullable=False),
+    Column("client", String(100), nullable=False),
+    Column("at", UTCDateTime, nullable=False, default=utcnow),
+    Index("ix_login_attempts_client_at", "client", "at"),
+)
+
+ingest_jobs = Table(
+    "ingest_jobs",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("status", String(20), nullable=False, index=True),
+    Column("kind", String(20), nullable=False),
+    Column("input", Text, nullable=False),  # JSON: what was submitted
+    Column("result", Text),  # JSON: the ingest report, once finished
+    Column("error", Text),
+    Column("submitted_by", Integer, ForeignKey("users.id", ondelete="SET NULL")),
+    Column("created", UTCDateTime, nullable=False, default=utcnow),
+    Column("started", UTCDateTime),
+    Column("finished", UTCDateTime),
+)

@@ -1,0 +1,140 @@
+"""Web desk commands: `serve` runs the desk and its API; `user ...` manages accounts and tokens
+(there is no default account: the first admin is made with `hoasen user add NAME --role admin`)."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from hoasen.cli import JsonOpt, _desk, _errors, _print_json, _settings, app, err, out
+from hoasen.errors import UsageError
+from hoasen.web.auth import ROLES, Accounts
+
+user_app = typer.Typer(help="Web desk accounts, roles and API tokens.", no_args_is_help=True)
+app.add_typer(user_app, name="user")
+
+RoleOpt = Annotated[str, typer.Option("--role", help=f"One of {', '.join(ROLES)}.")]
+StdinOpt = Annotated[
+    bool,
+    typer.Option(
+        "--password-stdin", help="Read the password from the first line of standard input."
+    ),
+]
+NameArg = Annotated[str, typer.Argument(help="The user's login name.")]
+
+
+def _stdin_password() -> str:
+    line = sys.stdin.readline().rstrip("\r\n")
+    if not line:
+        raise UsageError("no password on standard input")
+    return line
+
+
+@app.command()
+def serve(
+    ctx: typer.Context,
+    host: Annotated[
+        str | None, typer.Option("--host", help="Address to listen on (default: web_host).")
+    ] = None,
+    port: Annotated[
+        int | None, typer.Option("--port", help="Port to listen on (default: web_port).")
+    ] = None,
+) -> None:
+    """Run the web desk and its REST API (until Ctrl-C)."""
+    import uvicorn
+
+    from hoasen.desk import Desk
+    from hoasen.web.app import create_app
+
+    with _errors():
+        settings = _settings(ctx)
+        desk = Desk(settings)
+        try:
+            if not Accounts(desk.store).list_users():
+                err.print(
+                    "no users yet: create one with `hoasen user add NAME --role admin`",
+                    highlight=False,
+                )
+            bind_host = host or settings.web_host
+            bind_port = settings.web_port if port is None else port
+            shown = f"[{bind_host}]" if ":" in bind_host else bind_host
+            err.print(f"hoasen desk on http://{shown}:{bind_port}/", highlight=False)
+            uvicorn.run(create_app(settings, desk), host=bind_host, port=bind_port)
+        finally:
+            desk.close()
+
+
+@user_app.command("add")
+def user_add(
+    ctx: typer.Context, name: NameArg, role: RoleOpt, password_stdin: StdinOpt = False
+) -> None:
+    """Create a user; without --password-stdin a strong random password is made and printed."""
+    with _desk(ctx) as desk:
+        password = _stdin_password() if password_stdin else None
+        user, made = Accounts(desk.store).add_user(name, role, password)
+        out.print(f"created {user.name} ({user.role})", highlight=False)
+        if password is None:
+            out.print(f"password: {made}", highlight=False, soft_wrap=True)
+            err.print("(shown only now: hand it over safely)", highlight=False)
+
+
+@user_app.command("list")
+def user_list(ctx: typer.Context, as_json: JsonOpt = False) -> None:
+    """List users with their roles."""
+    with _desk(ctx) as desk:
+        users = Accounts(desk.store).list_users()
+    if as_json:
+        _print_json([u.as_json() for u in users])
+        return
+    table = Table("name", "role", "active")
+    for u in users:
+        table.add_row(u.name, u.role, "yes" if u.active else "no")
+    out.print(table)
+
+
+@user_app.command("role")
+def user_role(
+    ctx: typer.Context,
+    name: NameArg,
+    role: Annotated[str, typer.Argument(help=f"One of {', '.join(ROLES)}.")],
+) -> None:
+    """Give a user another role."""
+    with _desk(ctx) as desk:
+        user = Accounts(desk.store).set_role(name, role)
+    out.print(f"{user.name} is now {user.role}", highlight=False)
+
+
+@user_app.command("password")
+def user_password(ctx: typer.Context, name: NameArg, password_stdin: StdinOpt = False) -> None:
+    """Reset a user's password (random and printed unless read from standard input)."""
+    with _desk(ctx) as desk:
+        password = _stdin_password() if password_stdin else None
+        made = Accounts(desk.store).set_password(name, password)
+    out.print(f"password of {name} changed; their browsers are signed out", highlight=False)
+    if password is None:
+        out.print(f"password: {made}", highlight=False, soft_wrap=True)
+
+
+@user_app.command("deactivate")
+def user_deactivate(ctx: typer.Context, name: NameArg) -> None:
+    """Lock a user out: sessions end, API tokens stop working."""
+    with _desk(ctx) as desk:
+        Accounts(desk.store).deactivate(name)
+    out.print(f"{name} is deactivated", highlight=False)
+
+
+@user_app.command("token")
+def user_token(
+    ctx: typer.Context,
+    name: NameArg,
+    label: Annotated[str, typer.Option("--name", help="What the token is for (a label).")],
+) -> None:
+    """Make an API token for a user and print it (only its hash is kept: copy it now)."""
+    with _desk(ctx) as desk:
+        accounts = Accounts(desk.store)
+        token = accounts.create_token(accounts.get_user(name), label)
+    sys.stdout.write(token + "\n")
+    err.print("send it as `Authorization: Bearer <token>`; it is shown only now", highlight=False)

@@ -1,0 +1,145 @@
+"""Rendering the desk pages: one autoescaping Jinja2 environment per app, the interface
+language of a request, and locale-aware filters (numbers, dates, language and country names)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from jinja2 import Environment, FileSystemLoader, pass_context, select_autoescape
+from jinja2.runtime import Context
+from markupsafe import Markup, escape
+
+from hoasen.reports import i18n
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+LANG_COOKIE = "hoasen_lang"
+_BOLD = re.compile(r"\*\*(.+?)\*\*", re.S)
+
+
+def interface_language(request: Request) -> str:
+    """The page language: the switch's cookie, else the office's language, else Vietnamese."""
+    chosen = request.cookies.get(LANG_COOKIE, "")
+    if chosen in i18n.LANGUAGES:
+        return chosen
+    desk = getattr(request.app.state, "desk", None)
+    office = getattr(getattr(desk, "settings", None), "office_language", "")
+    return office if office in i18n.LANGUAGES else i18n.DEFAULT_LANGUAGE
+
+
+def highlight(snippet: str | None) -> Markup:
+    """A search snippet with its **matches** as <mark>: escaped first, so nothing else is HTML."""
+    escaped = str(escape(snippet or ""))
+    return Markup(_BOLD.sub(r"<mark>\1</mark>", escaped))
+
+
+def safe_next(target: str | None) -> str:
+    """A same-site path to go back to (anything else becomes the dashboard)."""
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return "/"
+
+
+@pass_context
+def _number(ctx: Context, value: float | None) -> str:
+    return i18n.fmt_number(value or 0, ctx["lang"])
+
+
+@pass_context
+def _date(ctx: Context, value: date | datetime | str | None) -> str:
+    if value is None or value == "":
+        return ""
+    if isinstance(value, datetime | date):
+        value = value.isoformat()
+    return i18n.fmt_date(value, ctx["lang"], ctx.get("tz"))
+
+
+@pass_context
+def _datetime(ctx: Context, value: datetime | str | None) -> str:
+    if value is None or value == "":
+        return ""
+    if isinstance(value, datetime):
+        value = value.isoformat()
+    return i18n.fmt_datetime(value, ctx["lang"], ctx.get("tz"))
+
+
+@pass_context
+def _language(ctx: Context, code: str | None) -> str:
+    return i18n.language_name(code or "", ctx["lang"]) or ctx["_"]("unknown")
+
+
+@pass_context
+def _country(ctx: Context, code: str | None) -> str:
+    return i18n.country_name(code or "", ctx["lang"]) or ctx["_"]("unknown")
+
+
+def _paragraphs(text: str | None) -> list[str]:
+    return [p.strip() for p in re.split(r"\n\s*\n|\n", text or "") if p.strip()]
+
+
+def environment() -> Environment:
+    """A new template environment (one per app, kept on app.state)."""
+    env = Environment(
+        loader=FileSystemLoader(str(TEMPLATES)),
+        autoescape=select_autoescape(["html"], default=True),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters.update(
+        number=_number,
+        date=_date,
+        datetime=_datetime,
+        language=_language,
+        country=_country,
+        highlight=highlight,
+        paragraphs=_paragraphs,
+    )
+    return env
+
+
+def _environment(request: Request) -> Environment:
+    env = getattr(request.app.state, "page_templates", None)
+    if env is None:
+        env = environment()
+        request.app.state.page_templates = env
+    return env
+
+
+def render(
+    request: Request, name: str, context: Mapping[str, Any], status: int = 200
+) -> HTMLResponse:
+    """Render one page (or HTMX fragment) in the request's interface language."""
+    from hoasen.web import deps
+
+    lang = interface_language(request)
+    tr = i18n.translations(lang)
+    user = context.get("user")
+    desk = getattr(request.app.state, "desk", None)
+    settings = getattr(desk, "settings", None)
+    values: dict[str, Any] = {
+        "request": request,
+        "lang": lang,
+        "other_lang": "en" if lang == "vi" else "vi",
+        "_": tr.gettext,
+        "ngettext": tr.ngettext,
+        "tz": getattr(settings, "office_timezone", None),
+        "office": getattr(settings, "office_name", ""),
+        "csrf": deps.csrf_token(request) if user is not None else "",
+        "here": request.url.path + (f"?{request.url.query}" if request.url.query else ""),
+        "can_edit": user is not None and _rank(user.role) >= _rank("editor"),
+        "is_admin": user is not None and user.role == "admin",
+        **context,
+    }
+    html = _environment(request).get_template(name).render(values)
+    return HTMLResponse(html, status_code=status)
+
+
+def _rank(role: str) -> int:
+    from hoasen.web.auth import ROLES
+
+    return ROLES.index(role) if role in ROLES else -1
