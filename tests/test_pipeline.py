@@ -115,6 +115,13 @@ def test_rerun_does_only_missing_work(desk: Desk) -> None:
     versions = AnalysisStore(desk.store).stage_versions()
     assert set(versions) == set(STAGES)
     assert all(sum(v.values()) == 5 for v in versions.values())
+    # one stage stale for one article (e.g. after a gazetteer import), every stage chosen
+    with desk.store.begin() as conn:
+        t = schema.article_stages
+        first = conn.execute(select(func.min(t.c.article_id))).scalar()
+        conn.execute(t.delete().where(t.c.stage == "entities", t.c.article_id == first))
+    stale = desk.analyze()
+    assert stale.articles == 1 and stale.stages["entities"] == 1 and stale.stages["stories"] == 0
 
 
 def test_forced_story_rerun_rebuilds_the_same_stories(desk: Desk) -> None:

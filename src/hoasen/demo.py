@@ -124,10 +124,10 @@ def _serve(desk: Desk, console: Console, host: str, port: int) -> None:
 
     name, password = demo_login(desk)
     shown = f"[{host}]" if ":" in host else host
+    console.print(f"[bold]Web desk[/bold]: http://{shown}:{port}/", highlight=False)
+    console.print(f"  user:     {name}", highlight=False)
     console.print(
-        f"[bold]Web desk[/bold]: http://{shown}:{port}/  — log in as [bold]{name}[/bold] "
-        f"with password [bold]{password}[/bold] (new each run). Stop with Ctrl-C.",
-        highlight=False,
+        f"  password: {password}   (new on every run; Ctrl-C stops the desk)", highlight=False
     )
     uvicorn.run(create_app(desk.settings, desk), host=host, port=port)
 

@@ -227,7 +227,7 @@ class Pipeline:
             return report
         versions = self.versions([s for s in STAGES if s in todo])
         stories = self.new_story_stage()
-        if "stories" in todo:
+        if todo.get("stories"):
             first = self.results.inputs([next(i for i in order if i in todo["stories"])])[0]
             stories.prepare(sorted(todo["stories"]), first.when)
         done = 0

@@ -133,10 +133,26 @@ def render(
         "here": request.url.path + (f"?{request.url.query}" if request.url.query else ""),
         "can_edit": user is not None and _rank(user.role) >= _rank("editor"),
         "is_admin": user is not None and user.role == "admin",
+        "topic_names": _topic_names(request, lang),
         **context,
     }
     html = _environment(request).get_template(name).render(values)
     return HTMLResponse(html, status_code=status)
+
+
+def _topic_names(request: Request, lang: str) -> dict[str, str]:
+    """Topic id -> name in `lang`, from the taxonomy in use (loaded once per app)."""
+    from pathlib import Path
+
+    from hoasen.analyze.topics import Taxonomy
+
+    taxonomy = getattr(request.app.state, "taxonomy", None)
+    if taxonomy is None:
+        desk = getattr(request.app.state, "desk", None)
+        path = desk.settings.topics_taxonomy if desk is not None else ""
+        taxonomy = Taxonomy.load(Path(path) if path else None)
+        request.app.state.taxonomy = taxonomy
+    return {t.id: t.name(lang) for t in taxonomy.topics}
 
 
 def _rank(role: str) -> int:
