@@ -7,7 +7,7 @@ query is asked once to warm the caches, then once more from one client alone (th
 then the clients run closed loops (each sends its next request when the last one is answered)
 over the queries, repeated; the reported percentiles cover every request of the loaded phase.
 
-Usage: python -m bench.api [--articles N] [--clients 20] [--rounds 10] [--workers 1] [--cache DIR]
+Usage: python -m bench.api [--articles N] [--clients 20] [--rounds 10] [--cache DIR]
 """
 
 from __future__ import annotations
@@ -24,7 +24,6 @@ import tempfile
 import time
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 import httpx
 
@@ -35,7 +34,6 @@ from hoasen.web.auth import Accounts
 ROOT = Path(__file__).resolve().parents[1]
 BENCH_USER = "bench-api"
 START_TIMEOUT_S = 180.0
-DB_ENV = "HOASEN_BENCH_API_DB"
 
 
 def ensure_database(corpus: search.Corpus, n_articles: int, folder: Path) -> Path:
@@ -168,9 +166,9 @@ def _revoke(db_url: str, token_id: int) -> None:
         store.close()
 
 
-def _start_server(db_url: str, host: str, port: int, workers: int) -> subprocess.Popen[bytes]:
+def _start_server(db_url: str, host: str, port: int) -> subprocess.Popen[bytes]:
     command = [sys.executable, "-m", "bench.api", "--serve", db_url, "--host", host]
-    command += ["--port", str(port), "--workers", str(workers)]
+    command += ["--port", str(port)]
     server = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL)
     deadline = time.monotonic() + START_TIMEOUT_S
     while True:
@@ -194,7 +192,6 @@ def run(
     clients: int = 20,
     rounds: int = 10,
     n_queries: int = 200,
-    workers: int = 1,
 ) -> dict[str, float]:
     """Serve the cached search database and time API searches under `clients` concurrent
     clients; returns ms percentiles, requests per second and counts."""
@@ -207,7 +204,7 @@ def run(
     token, token_id = _token(db_url)
     host = "127.0.0.1"
     port = _free_port(host)
-    server = _start_server(db_url, host, port, workers)
+    server = _start_server(db_url, host, port)
     try:
         results = asyncio.run(_measure(f"http://{host}:{port}", token, queries, clients, rounds))
     finally:
@@ -218,38 +215,22 @@ def run(
             server.kill()
             server.wait()
         _revoke(db_url, token_id)
-    return {"articles": float(n_articles), "server_processes": float(workers), **results}
+    return {"articles": float(n_articles), **results}
 
 
-def app_factory() -> Any:
-    """The desk app on the database named by $HOASEN_BENCH_API_DB (for uvicorn's workers)."""
+def serve(db_url: str, host: str, port: int) -> None:
+    """The server process: the desk app on `db_url` in one uvicorn process, as `hoasen serve`
+    runs it (its access log off: the benchmark reads no log)."""
+    import uvicorn
+
     from hoasen.settings import load_settings
     from hoasen.web.app import create_app
 
     settings = load_settings(
-        config_path=Path(os.devnull),
-        env={},
-        database_url=os.environ[DB_ENV],
-        analyze_on_ingest=False,
+        config_path=Path(os.devnull), env={}, database_url=db_url, analyze_on_ingest=False
     )
-    return create_app(settings)  # the app owns its Desk and closes it when it stops
-
-
-def serve(db_url: str, host: str, port: int, workers: int = 1) -> None:
-    """The server process: the desk app on `db_url` in one uvicorn process, as `hoasen serve`
-    runs it, or in `workers` processes (what a multi-worker deployment would do)."""
-    import uvicorn
-
-    os.environ[DB_ENV] = db_url
-    uvicorn.run(
-        "bench.api:app_factory",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers if workers > 1 else None,
-        log_level="warning",
-        access_log=False,
-    )
+    app = create_app(settings)  # the app owns its Desk and closes it when it stops
+    uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -260,15 +241,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=10, help="Times each query is asked.")
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--cache", type=Path, default=ROOT / "build" / "bench")
-    parser.add_argument(
-        "--workers", type=int, default=1, help="Server processes (hoasen serve runs one)."
-    )
     parser.add_argument("--serve", metavar="DB_URL", help=argparse.SUPPRESS)
     parser.add_argument("--host", default="127.0.0.1", help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, default=0, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.serve:
-        serve(args.serve, args.host, args.port, args.workers)
+        serve(args.serve, args.host, args.port)
         return 0
     results = run(
         args.articles,
@@ -276,7 +254,6 @@ def main(argv: list[str] | None = None) -> int:
         clients=args.clients,
         rounds=args.rounds,
         n_queries=args.queries,
-        workers=args.workers,
     )
     for key, value in results.items():
         print(f"{key:36} {value:12.2f}")

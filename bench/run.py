@@ -16,7 +16,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = ROOT.parent / "shared" / "data"
-BENCHES = ("ingest", "analysis", "search", "reports", "poll")
+BENCHES = ("ingest", "analysis", "search", "reports", "poll", "api")
 
 
 def machine() -> str:
@@ -49,7 +49,7 @@ def main(argv: list[str] | None = None) -> int:
     if not args.data.is_dir():
         print(f"make bench: skipped — benchmark data not found at {args.data}")
         return 0
-    from bench import analysis, ingest, poll, reports, search
+    from bench import analysis, api, ingest, poll, reports, search
 
     args.cache.mkdir(parents=True, exist_ok=True)
     previous = ROOT / "bench" / "results.json"
@@ -63,6 +63,7 @@ def main(argv: list[str] | None = None) -> int:
         "search": lambda: search.run(n_articles=args.articles, cache_dir=args.cache),
         "reports": lambda: reports.run(n_articles=args.articles, cache_dir=args.cache),
         "poll": lambda: poll.run(n_feeds=args.feeds),
+        "api": lambda: api.run(n_articles=args.articles, cache_dir=args.cache),
     }
     for name in args.only:
         print(f"== {name}", flush=True)

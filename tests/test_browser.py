@@ -272,4 +272,5 @@ def test_viewer_cannot_edit_sources(page: Page, site: Site) -> None:
     for path, options in forged:
         response = page.request.post(site.url(path), max_redirects=0, **options)
         assert response.status == 403, (path, response.status, response.text()[:300])
+        assert "editor role" in response.text()  # refused for the role, not the CSRF token
     assert [(s.name, s.url) for s in site.desk.store.list_sources()] == before

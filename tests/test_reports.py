@@ -243,3 +243,23 @@ def test_every_format_shows_the_same_articles(desk: Desk, tmp_path: Path) -> Non
         assert "Hokkaido festival opens in Ha Long" in " ".join(text.split()), fmt
     for fmt in ("html", "md", "docx"):
         assert "Chinese" in texts[fmt] and "Vietnamese" in texts[fmt], fmt
+
+
+@pytest.mark.parametrize("store", ["sqlite"], indirect=True)
+def test_pdf_text_keeps_vietnamese_and_chinese(desk: Desk, tmp_path: Path) -> None:
+    """What `pdftotext` (poppler) reads back from the PDF: diacritics and Han characters intact."""
+    import shutil
+    import subprocess
+
+    if shutil.which("pdftotext") is None:
+        pytest.skip("pdftotext (poppler-utils) is not installed; .ci/run installs it")
+    made = desk.reports.make("weekly", on=WEEK)
+    pdf = tmp_path / "report.pdf"
+    pdf.write_bytes(desk.reports.file(made.entry.number, "pdf"))
+    text = subprocess.run(
+        ["pdftotext", "-enc", "UTF-8", str(pdf), "-"], check=True, capture_output=True, text=True
+    ).stdout
+    flat = " ".join(text.split())
+    for expected in ("Quảng Ninh", "Hạ Long", "Lễ hội Hokkaido", "越南广宁省会见广西代表团"):
+        assert expected in flat, expected
+    assert made.entry.number in flat
