@@ -315,3 +315,52 @@ def test_an_editor_generates_a_report_and_downloads_it(site: Site) -> None:
     assert made.status_code == 303 and made.headers["location"].startswith("/reports?made=")
     assert md.status_code == 200 and "attachment" in md.headers["content-disposition"]
     assert "fmt=pdf" in listed and "fmt=docx" in listed
+
+
+def _form_routes(site: Site) -> list[str]:
+    """Every page route that changes something (POST), with sample path parameters filled."""
+    from starlette.routing import Route
+
+    def walk(routes: list[Any]) -> list[Any]:
+        found = []
+        for route in routes:
+            inner = getattr(route, "original_router", None)  # an included router
+            found += walk(inner.routes) if inner is not None else [route]
+        return found
+
+    paths = []
+    for route in walk(list(site.app.routes)):
+        if not isinstance(route, Route) or route.path.startswith(("/api", "/static")):
+            continue
+        if "POST" in (route.methods or set()):
+            paths.append(
+                route.path.replace("{name}", "Báo Quảng Ninh")
+                .replace("{user_id}", "1")
+                .replace("{id}", "1")
+            )
+    assert len(paths) >= 8, paths  # login, logout, reports, sources, entities, users...
+    return sorted(paths)
+
+
+def test_every_form_rejects_a_missing_csrf_token(site: Site) -> None:
+    async def go() -> dict[str, int]:
+        async with _client(site, "admin") as client:
+            return {p: (await client.post(p, data={})).status_code for p in _form_routes(site)}
+
+    statuses = asyncio.run(go())
+    assert statuses == dict.fromkeys(statuses, 403), statuses
+
+
+def test_a_viewer_gets_403_on_every_form(site: Site) -> None:
+    async def go() -> dict[str, int]:
+        async with _client(site, "viewer") as client:
+            token = _csrf((await client.get("/reports")).text)
+            skip = {"/login", "/logout"}  # open to everyone by design
+            return {
+                p: (await client.post(p, data={"csrf_token": token})).status_code
+                for p in _form_routes(site)
+                if p not in skip and not p.startswith("/lang")
+            }
+
+    statuses = asyncio.run(go())
+    assert statuses == dict.fromkeys(statuses, 403), statuses
