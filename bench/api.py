@@ -1,13 +1,15 @@
 """REST API search latency under concurrent load: `GET /api/v1/search` on the 100,000-article
-search benchmark database, served by uvicorn in its own process the way `hoasen serve` runs it
-(one process), called over loopback by 20 concurrent clients with an API token.
+search benchmark database, served by uvicorn the way `hoasen serve --workers 2` runs it (two
+worker processes, what a 2-core server runs; `--workers 1` for one process), called over loopback
+by 20 concurrent clients with an API token.
 
 The database and the ~200 realistic queries are bench/search.py's (built once and cached). Every
-query is asked once to warm the caches, then once more from one client alone (the service time),
+query is asked once to warm the caches (by all the clients, so that every worker warms up), then
+once more from one client alone (the service time),
 then the clients run closed loops (each sends its next request when the last one is answered)
 over the queries, repeated; the reported percentiles cover every request of the loaded phase.
 
-Usage: python -m bench.api [--articles N] [--clients 20] [--rounds 10] [--cache DIR]
+Usage: python -m bench.api [--articles N] [--clients 20] [--rounds 10] [--workers 2] [--cache DIR]
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from hoasen.web.auth import Accounts
 ROOT = Path(__file__).resolve().parents[1]
 BENCH_USER = "bench-api"
 START_TIMEOUT_S = 180.0
+DEFAULT_WORKERS = 2  # what a 2-core server runs: one process per core
 
 
 def ensure_database(corpus: search.Corpus, n_articles: int, folder: Path) -> Path:
@@ -120,7 +123,9 @@ async def _measure(
     async with httpx.AsyncClient(
         base_url=base_url, headers=headers, limits=limits, timeout=60.0
     ) as client:
-        await _sequential(client, queries)  # cold caches, jieba and underthesea loading
+        # cold caches, jieba and underthesea loading: over every connection, so that each
+        # server worker warms up
+        await _loaded(client, queries, clients)
         single, found = await _sequential(client, queries)
         work = [
             q
@@ -166,10 +171,12 @@ def _revoke(db_url: str, token_id: int) -> None:
         store.close()
 
 
-def _start_server(db_url: str, host: str, port: int) -> subprocess.Popen[bytes]:
+def _start_server(db_url: str, host: str, port: int, workers: int) -> subprocess.Popen[bytes]:
     command = [sys.executable, "-m", "bench.api", "--serve", db_url, "--host", host]
-    command += ["--port", str(port)]
-    server = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL)
+    command += ["--port", str(port), "--workers", str(workers)]
+    # the server's settings are the benchmark's own, whatever HOASEN_* the caller has set
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HOASEN_")}
+    server = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, env=env)
     deadline = time.monotonic() + START_TIMEOUT_S
     while True:
         if server.poll() is not None:
@@ -192,9 +199,10 @@ def run(
     clients: int = 20,
     rounds: int = 10,
     n_queries: int = 200,
+    workers: int = DEFAULT_WORKERS,
 ) -> dict[str, float]:
-    """Serve the cached search database and time API searches under `clients` concurrent
-    clients; returns ms percentiles, requests per second and counts."""
+    """Serve the cached search database with `workers` server processes and time API searches
+    under `clients` concurrent clients; returns ms percentiles, requests per second, counts."""
     data = data_dir or Path(os.environ.get("HOASEN_EVAL_DATA", search.DEFAULT_DATA))
     corpus = search.load_corpus(data)
     folder = cache_dir or Path(tempfile.gettempdir()) / "hoasen-bench"
@@ -204,7 +212,7 @@ def run(
     token, token_id = _token(db_url)
     host = "127.0.0.1"
     port = _free_port(host)
-    server = _start_server(db_url, host, port)
+    server = _start_server(db_url, host, port, workers)
     try:
         results = asyncio.run(_measure(f"http://{host}:{port}", token, queries, clients, rounds))
     finally:
@@ -215,17 +223,31 @@ def run(
             server.kill()
             server.wait()
         _revoke(db_url, token_id)
-    return {"articles": float(n_articles), **results}
+    return {"articles": float(n_articles), "server_workers": float(workers), **results}
 
 
-def serve(db_url: str, host: str, port: int) -> None:
-    """The server process: the desk app on `db_url` in one uvicorn process, as `hoasen serve`
-    runs it (its access log off: the benchmark reads no log)."""
+def serve(db_url: str, host: str, port: int, workers: int = 1) -> None:
+    """The server process: the desk app on `db_url` as `hoasen serve [--workers N]` runs it
+    (its access log off: the benchmark reads no log)."""
     import uvicorn
 
+    from hoasen.cli.web import run_workers
     from hoasen.settings import load_settings
     from hoasen.web.app import create_app
 
+    if workers > 1:  # every worker builds the app from these settings, as `hoasen serve` does
+        os.environ["HOASEN_CONFIG"] = os.devnull
+        os.environ["HOASEN_DATABASE_URL"] = db_url
+        os.environ["HOASEN_ANALYZE_ON_INGEST"] = "false"
+        run_workers(
+            "hoasen.web.app:app_from_env",
+            host,
+            port,
+            workers,
+            log_level="warning",
+            access_log=False,
+        )
+        return
     settings = load_settings(
         config_path=Path(os.devnull), env={}, database_url=db_url, analyze_on_ingest=False
     )
@@ -241,12 +263,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=10, help="Times each query is asked.")
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--cache", type=Path, default=ROOT / "build" / "bench")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=DEFAULT_WORKERS,
+        help=f"Server processes, as `hoasen serve --workers` (default {DEFAULT_WORKERS}).",
+    )
     parser.add_argument("--serve", metavar="DB_URL", help=argparse.SUPPRESS)
     parser.add_argument("--host", default="127.0.0.1", help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, default=0, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.serve:
-        serve(args.serve, args.host, args.port)
+        serve(args.serve, args.host, args.port, args.workers)
         return 0
     results = run(
         args.articles,
@@ -254,6 +282,7 @@ def main(argv: list[str] | None = None) -> int:
         clients=args.clients,
         rounds=args.rounds,
         n_queries=args.queries,
+        workers=args.workers,
     )
     for key, value in results.items():
         print(f"{key:36} {value:12.2f}")

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import random
+import re
 from datetime import UTC, datetime
 
 import pytest
@@ -11,9 +13,9 @@ from hypothesis import strategies as st
 
 from hoasen.errors import NotFoundError, UsageError
 from hoasen.models import Article
-from hoasen.store.analyzer import Analyzer
+from hoasen.store.analyzer import Analyzer, scan
 from hoasen.store.db import Store
-from hoasen.store.search import SearchHit, SearchIndex
+from hoasen.store.search import SNIPPET_CHUNK_CHARS, SearchHit, SearchIndex, Snippets, snippet
 
 
 @pytest.fixture(scope="module")
@@ -245,3 +247,121 @@ def test_filters_reach_older_windows(store: Store, analyzer: Analyzer) -> None:
         add(index, f"Tin {i}", f"Tin số {i} về Hạ Long.", "vi")
     assert ids(index.search("ha long", language="en")) == [english]
     assert len(index.search("ha long", language="vi", limit=3)) == 3
+
+
+# ---------------------------------------------------------------- snippets
+
+
+def _reference_snippet(analyzer: Analyzer, text: str, query: str) -> str:
+    """The plain algorithm that `snippet` must agree with: fold every token from the start, the
+    window is 10 words before and 20 after the first match (20/60 characters for CJK/Thai)."""
+    words, runs = analyzer.highlights(query)
+
+    def hits(m: re.Match[str]) -> list[tuple[int, int]]:
+        folded = analyzer.fold(m.group())
+        if m.lastgroup == "word":
+            ok = folded in words or any(w in words for w in folded.split())
+            return [(m.start(), m.end())] if ok else []
+        out = []
+        for run in runs:
+            at = folded.find(run)
+            while at >= 0:
+                if len(folded) != len(m.group()):
+                    out.append((m.start(), m.end()))
+                    break
+                out.append((m.start() + at, m.start() + at + len(run)))
+                at = folded.find(run, at + len(run))
+        return sorted(out)
+
+    tokens = list(scan(text[:200_000]))
+    if not tokens:
+        return re.sub(r"\s+", " ", text[:120]).strip()
+    first = next(((i, h[0][0]) for i, m in enumerate(tokens) if (h := hits(m))), None)
+    index, at = first or (0, tokens[0].start())
+    if tokens[index].lastgroup == "word":
+        start = tokens[max(0, index - 10)].start()
+        back = at - 60
+        if back > 0:
+            space = text.find(" ", back, back + 20)
+            back = back if space < 0 else space + 1
+        start = max(start, back, 0)
+        end = min(tokens[min(len(tokens) - 1, index + 20)].end(), at + 200)
+    else:
+        start, end = max(0, at - 20), at + 60
+    window = text[start : min(end, len(text))]
+    marks = sorted(h for m in scan(window) for h in hits(m))
+    merged: list[list[int]] = []
+    for s, e in marks:
+        if merged and (s <= merged[-1][1] or not window[merged[-1][1] : s].strip()):
+            merged[-1][1] = max(merged[-1][1], e)
+        else:
+            merged.append([s, e])
+    out, last = "", 0
+    for s, e in merged:
+        out += window[last:s] + "**" + re.sub(r"\s+", " ", window[s:e]).strip() + "**"
+        last = e
+    out = re.sub(r"\s+", " ", out + window[last:]).strip()
+    return ("… " if start > 0 else "") + out + (" …" if end < len(text) else "")
+
+
+_WORDS = (
+    "Quảng Ninh quang ninh QUẢNG Đà Nẵng da nang thủ tướng chính phủ the of port harbour "
+    "Hà Nội ha noi 广西 壮族自治区 广西壮族 東京 ｶﾀｶﾅ 서울특별시 กรุงเทพ Straße strasse ﬁnance "
+    "ĐÀ Œuvre ÆON x1 2025 — , . ; ( ) « » \n \n\n"
+)
+_VOCABULARY = _WORDS.split(" ")
+_QUERIES = (
+    "quang ninh",
+    "Đà Nẵng",
+    "广西",
+    "東京",
+    "서울",
+    "กรุง",
+    "strasse finance",
+    '"thủ tướng" port',
+    "oeuvre aeon",
+    "absent",
+)
+
+
+def _text(rng: random.Random, words: int) -> str:
+    return "".join(
+        rng.choice(_VOCABULARY) + rng.choice(("", " ", " ", " ", "  ")) for _ in range(words)
+    )
+
+
+@given(st.lists(st.sampled_from(_VOCABULARY), max_size=80), st.sampled_from(_QUERIES))
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def test_snippets_agree_with_the_plain_algorithm(
+    analyzer: Analyzer, vocabulary: list[str], query: str
+) -> None:
+    text = " ".join(vocabulary)
+    assert snippet(analyzer, text, *analyzer.highlights(query)) == _reference_snippet(
+        analyzer, text, query
+    )
+
+
+def test_snippets_of_long_texts_agree_with_the_plain_algorithm(analyzer: Analyzer) -> None:
+    """Matches past several folded chunks, one shared Snippets for many texts (as a search)."""
+    rng = random.Random(5)
+    for query in _QUERIES:
+        snippets = Snippets(analyzer, *analyzer.highlights(query))
+        for _ in range(15):
+            text = _text(rng, rng.choice((50, 400, 3000)))
+            assert snippets.snippet(text) == _reference_snippet(analyzer, text, query)
+
+
+def test_a_late_match_gets_its_own_words_around_it(analyzer: Analyzer) -> None:
+    filler = "Một đoạn văn dài không liên quan. " * (3 * SNIPPET_CHUNK_CHARS // 10)
+    text = filler + "Tàu cập cảng Quảng Ninh sáng nay. " + filler
+    got = snippet(analyzer, text, *analyzer.highlights("quang ninh"))
+    assert got.startswith("… ") and got.endswith(" …")
+    assert "Tàu cập cảng **Quảng Ninh** sáng nay." in got
+    zh = "无关的句子。" * 200 + "广西壮族自治区" + "无关。" * 50
+    assert "**广西**壮族" in snippet(analyzer, zh, *analyzer.highlights("广西"))
+
+
+def test_a_title_only_match_shows_the_opening(analyzer: Analyzer) -> None:
+    text = "The port opened on Monday. " * 40
+    got = snippet(analyzer, text, *analyzer.highlights("Quảng Ninh"))
+    assert got.startswith("The port opened on Monday.") and "**" not in got

@@ -202,6 +202,8 @@ async def test_sign_in_is_needed(env: Env) -> None:
         _error(await c.get(f"{API}/search", params={"q": "Quang Ninh"}), 401)
     async with env.client(role=None, Authorization="Bearer hoasen_not-a-token") as c:
         _error(await c.get(f"{API}/stories"), 401)
+    async with env.client(role=None) as c:  # an anonymous write: not signed in, not "csrf"
+        _error(await c.post(f"{API}/sources", json={"url": "https://x.example", "name": "x"}), 401)
 
 
 async def test_articles_filters_and_pagination(env: Env) -> None:

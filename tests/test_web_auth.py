@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
+import socket
 from collections.abc import AsyncIterator, Iterator
 from datetime import datetime, timedelta
 from typing import Annotated, Any
@@ -431,3 +433,53 @@ def test_accounts_work_on_sqlite_and_postgresql(store: Store) -> None:
     with pytest.raises(UsageError):
         accounts.deactivate("boss")
     assert [e.action for e in accounts.audit_log()] == ["token.create", "user.add"]
+
+
+def test_serve_with_workers_hands_uvicorn_the_app_factory(
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from hoasen.cli import web
+
+    db = f"sqlite:///{tmp_path / 'workers.db'}"
+    calls: list[tuple[Any, ...]] = []
+    monkeypatch.setattr(web, "run_workers", lambda *args: calls.append(args))
+    monkeypatch.setenv("HOASEN_DATABASE_URL", "set by serve")  # restored after the test
+    done = _cli(db, "serve", "--port", "8123", "--workers", "2")
+    assert done.exit_code == 0, done.output
+    assert calls == [("hoasen.web.app:app_from_env", "127.0.0.1", 8123, 2)]
+    assert os.environ["HOASEN_DATABASE_URL"] == db  # what each worker's app is built from
+    assert _cli(db, "serve", "--workers", "0").exit_code == 2
+    monkeypatch.setenv("HOASEN_CONFIG", os.devnull)
+    from hoasen.web.app import app_from_env
+
+    built = app_from_env()
+    try:
+        assert built.state.settings.database_url == db
+    finally:
+        built.state.desk.close()
+
+
+def test_worker_connections_have_nagle_off(monkeypatch: pytest.MonkeyPatch) -> None:
+    """uvicorn's worker socket would leave TCP_NODELAY off: ~40 ms per keep-alive request."""
+    import uvicorn.supervisors
+
+    from hoasen.cli.web import run_workers
+
+    seen: list[tuple[int, int]] = []
+
+    class Supervisor:
+        def __init__(self, config: Any, sockets: list[socket.socket]) -> None:
+            listening = sockets[0]
+            listening.listen()
+            with socket.create_connection(listening.getsockname()[:2]):
+                accepted, _ = listening.accept()
+                with accepted:
+                    nodelay = accepted.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)
+                    seen.append((accepted.proto, nodelay))
+
+        def run(self) -> None:
+            pass
+
+    monkeypatch.setattr(uvicorn.supervisors, "Multiprocess", Supervisor)
+    run_workers("hoasen.web.app:app_from_env", "127.0.0.1", 0, 2)
+    assert seen and seen[0][0] == socket.IPPROTO_TCP and seen[0][1] != 0

@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, text
 
 from hoasen.errors import NotFoundError, UsageError
-from hoasen.store.analyzer import Analyzer, IndexTokens, QueryPlan, is_fragment, scan
+from hoasen.store.analyzer import _TOKEN, Analyzer, IndexTokens, QueryPlan, is_fragment, scan
 from hoasen.store.db import Store
 from hoasen.store.schema import UTCDateTime
 
@@ -37,7 +37,9 @@ SNIPPET_WORDS_AFTER = 20
 SNIPPET_CHARS_BEFORE = 20  # scripts without spaces
 SNIPPET_CHARS_AFTER = 60
 SNIPPET_SCAN_CHARS = 200_000
+SNIPPET_CHUNK_CHARS = 256  # text first folded to look for a match (then 512, 1024...)
 _SPACES = re.compile(r"\s+")
+_UNKNOWN: tuple[tuple[int, int], ...] = ((-1, -1),)  # a token not matched against the query yet
 
 IndexItem = tuple[int, str, str, str | None]  # article id, title, text, language
 
@@ -407,7 +409,7 @@ class SearchIndex:
         )
         with self.store.engine.connect() as conn:
             rows = {int(r[0]): r for r in conn.execute(stmt, {"ids": [i for i, _ in ranked]})}
-        words, runs = self.analyzer.highlights(query)
+        snippets = Snippets(self.analyzer, *self.analyzer.highlights(query))
         hits: list[SearchHit] = []
         for article_id, score in ranked:
             row = rows.get(article_id)
@@ -418,7 +420,7 @@ class SearchIndex:
                     id=article_id,
                     title=row[1],
                     language=row[3],
-                    snippet=snippet(self.analyzer, row[2], words, runs),
+                    snippet=snippets.snippet(row[2]),
                     score=round(score, 6),
                     published=row[4],
                     url=row[5],
@@ -532,35 +534,155 @@ def snippet(analyzer: Analyzer, text: str, words: frozenset[str], runs: tuple[st
     Matching is done on folded tokens and mapped back to the original characters, so the
     snippet shows "Quảng Ninh" for the query "quang ninh".
     """
-    if not text:
-        return ""
-    spans: list[tuple[int, int]] = []  # every token seen so far (start, end)
-    first: tuple[int, int, bool] | None = None  # (token index, hit start, hit in a word?)
-    first_is_word = True
-    for m in scan(text[:SNIPPET_SCAN_CHARS]):
-        if not spans:
-            first_is_word = m.lastgroup == "word"
-        spans.append((m.start(), m.end()))
-        if first is None:
-            hits = _token_hits(analyzer, m, words, runs)
-            if hits:
-                first = (len(spans) - 1, hits[0][0], m.lastgroup == "word")
-        elif len(spans) - first[0] > SNIPPET_WORDS_AFTER:
+    return Snippets(analyzer, words, runs).snippet(text)
+
+
+class Snippets:
+    """Cuts the snippets of one search: remembers which tokens match (articles repeat their
+    words) and skips, a chunk at a time, text whose folded form holds no query word."""
+
+    def __init__(self, analyzer: Analyzer, words: frozenset[str], runs: tuple[str, ...]) -> None:
+        self.fold = analyzer.fold
+        self.fold_word = analyzer.fold_word
+        self.words = words
+        self.runs = runs
+        self.needles = (*words, *runs)  # a matching token folds to a text holding one of them
+        self._ranges: dict[tuple[str, bool], tuple[tuple[int, int], ...]] = {}
+
+    def snippet(self, text: str) -> str:
+        """The snippet of one article text (see `snippet`)."""
+        if not text:
+            return ""
+        head = text[:SNIPPET_SCAN_CHARS]
+        found = self._first_hit(head)
+        if found is None:  # the match is in the title (or a dictionary word): show the opening
+            opening = next(scan(head), None)
+            if opening is None:
+                return _clean(text[: SNIPPET_CHARS_AFTER * 2])
+            token, hit_start = opening, opening.start()
+        else:
+            token, hit_start = found
+        if token.lastgroup == "word":
+            start = max(
+                _tokens_before(head, token),
+                _word_boundary(text, hit_start - 6 * SNIPPET_WORDS_BEFORE),
+            )
+            end = _tokens_after(head, token, hit_start + 10 * SNIPPET_WORDS_AFTER)
+        else:
+            start = max(0, hit_start - SNIPPET_CHARS_BEFORE)
+            end = hit_start + SNIPPET_CHARS_AFTER
+        return self._render(text, start, end)
+
+    def _first_hit(self, head: str) -> tuple[re.Match[str], int] | None:
+        """The first token of `head` that matches, and where its match starts.
+
+        Chunks (each twice the last) end after a space, so no token straddles two; a chunk
+        whose folded text holds no query word nor run has no matching token and is not
+        tokenized.
+        """
+        at, size = 0, SNIPPET_CHUNK_CHARS
+        while at < len(head) and self.needles:
+            end = head.find(" ", at + size) + 1 or len(head)
+            size *= 2  # a text without a match is folded in a few calls
+            folded = self.fold(head[at:end])
+            if any(needle in folded for needle in self.needles):
+                known = self._ranges.get
+                for m in _TOKEN.finditer(head, at, end):
+                    ranges = known((m.group(), m.lastgroup == "word"), _UNKNOWN)
+                    if ranges is _UNKNOWN:
+                        ranges = self._token_ranges(m)
+                    if ranges:
+                        return m, m.start() + ranges[0][0]
+            at = end
+        return None
+
+    def _token_ranges(self, m: re.Match[str]) -> tuple[tuple[int, int], ...]:
+        """Ranges of `m` (a token of the original text) that match the query, relative to it."""
+        key = (m.group(), m.lastgroup == "word")
+        ranges = self._ranges.get(key)
+        if ranges is None:
+            ranges = self._ranges[key] = self._match(*key)
+        return ranges
+
+    def _match(self, token: str, is_word: bool) -> tuple[tuple[int, int], ...]:
+        if is_word:
+            if not self.words:
+                return ()
+            folded = self.fold_word(token)
+            if folded in self.words or any(w in self.words for w in folded.split()):
+                return ((0, len(token)),)
+            return ()
+        if not self.runs:
+            return ()
+        folded = self.fold_word(token)
+        out: list[tuple[int, int]] = []
+        for run in self.runs:
+            at = folded.find(run)
+            while at >= 0:
+                if len(folded) == len(token):
+                    out.append((at, at + len(run)))
+                else:  # folding changed the length (half-width kana...): mark the whole run
+                    out.append((0, len(token)))
+                    break
+                at = folded.find(run, at + len(run))
+        return tuple(sorted(out))
+
+    def _render(self, text: str, start: int, end: int) -> str:
+        """text[start:end] with matches wrapped in ** (neighbouring matches share one pair)."""
+        end = min(end, len(text))
+        window = text[start:end]
+        hits: list[tuple[int, int]] = []
+        known = self._ranges.get
+        for m in scan(window):
+            ranges = known((m.group(), m.lastgroup == "word"), _UNKNOWN)
+            if ranges is _UNKNOWN:
+                ranges = self._token_ranges(m)
+            if ranges:
+                at = m.start()
+                hits.extend((at + s, at + e) for s, e in ranges)
+        merged: list[list[int]] = []
+        for s, e in sorted(hits):
+            if merged and (s <= merged[-1][1] or not window[merged[-1][1] : s].strip()):
+                merged[-1][1] = max(merged[-1][1], e)
+            else:
+                merged.append([s, e])
+        pieces: list[str] = []
+        at = 0
+        for s, e in merged:
+            pieces.append(window[at:s])
+            pieces.append(f"**{_clean(window[s:e])}**")
+            at = e
+        pieces.append(window[at:])
+        out = _clean("".join(pieces))
+        if start > 0:
+            out = "… " + out
+        if end < len(text):
+            out += " …"
+        return out
+
+
+def _tokens_before(text: str, token: re.Match[str]) -> int:
+    """Start of the token SNIPPET_WORDS_BEFORE tokens before `token` (or of the first one),
+    looking back no further than needed: the caller caps the snippet at ~60 characters."""
+    back = max(0, token.start() - 8 * SNIPPET_WORDS_BEFORE)  # before the cap's reach
+    back = text.rfind(" ", 0, back) + 1  # after a space: tokens there are whole
+    starts = [m.start() for m in token.re.finditer(text, back, token.start())]
+    if len(starts) >= SNIPPET_WORDS_BEFORE:
+        return starts[-SNIPPET_WORDS_BEFORE]
+    if back > 0 and token.re.search(text, 0, back) is not None:
+        return 0  # the token wanted starts before `back`, further back than the cap
+    return starts[0] if starts else token.start()
+
+
+def _tokens_after(text: str, token: re.Match[str], cap: int) -> int:
+    """End of the token SNIPPET_WORDS_AFTER tokens after `token` (or of the last one), at
+    most `cap`."""
+    end = token.end()
+    for count, m in enumerate(token.re.finditer(text, token.end()), 1):
+        end = m.end()
+        if count >= SNIPPET_WORDS_AFTER or end >= cap:
             break
-    if not spans:
-        return _clean(text[: SNIPPET_CHARS_AFTER * 2])
-    if first is None:  # the match is in the title (or a dictionary word): show the opening
-        first = (0, spans[0][0], first_is_word)
-    index, hit_start, in_word = first
-    if in_word:
-        start = spans[max(0, index - SNIPPET_WORDS_BEFORE)][0]
-        start = max(start, _word_boundary(text, hit_start - 6 * SNIPPET_WORDS_BEFORE))
-        end = spans[min(len(spans) - 1, index + SNIPPET_WORDS_AFTER)][1]
-        end = min(end, hit_start + 10 * SNIPPET_WORDS_AFTER)
-    else:
-        start = max(0, hit_start - SNIPPET_CHARS_BEFORE)
-        end = hit_start + SNIPPET_CHARS_AFTER
-    return _render(analyzer, text, start, end, words, runs)
+    return min(end, cap)
 
 
 def _word_boundary(text: str, at: int) -> int:
@@ -569,69 +691,6 @@ def _word_boundary(text: str, at: int) -> int:
         return 0
     space = text.find(" ", at, at + 20)
     return at if space < 0 else space + 1
-
-
-def _token_hits(
-    analyzer: Analyzer, m: re.Match[str], words: frozenset[str], runs: tuple[str, ...]
-) -> list[tuple[int, int]]:
-    """Character ranges of `m` (a token of the original text) that match the query."""
-    token = m.group()
-    if m.lastgroup == "word":
-        if not words:
-            return []
-        folded = analyzer.fold_word(token)
-        if folded in words or any(w in words for w in folded.split()):
-            return [(m.start(), m.end())]
-        return []
-    if not runs:
-        return []
-    folded = analyzer.fold_word(token)
-    out: list[tuple[int, int]] = []
-    for run in runs:
-        at = folded.find(run)
-        while at >= 0:
-            if len(folded) == len(token):
-                out.append((m.start() + at, m.start() + at + len(run)))
-            else:  # folding changed the length (half-width kana...): mark the whole run
-                out.append((m.start(), m.end()))
-                break
-            at = folded.find(run, at + len(run))
-    return sorted(out)
-
-
-def _render(
-    analyzer: Analyzer,
-    text: str,
-    start: int,
-    end: int,
-    words: frozenset[str],
-    runs: tuple[str, ...],
-) -> str:
-    """text[start:end] with matches wrapped in ** (neighbouring matches share one pair)."""
-    end = min(end, len(text))
-    window = text[start:end]
-    hits: list[tuple[int, int]] = []
-    for m in scan(window):
-        hits.extend(_token_hits(analyzer, m, words, runs))
-    merged: list[list[int]] = []
-    for s, e in sorted(hits):
-        if merged and (s <= merged[-1][1] or not window[merged[-1][1] : s].strip()):
-            merged[-1][1] = max(merged[-1][1], e)
-        else:
-            merged.append([s, e])
-    pieces: list[str] = []
-    at = 0
-    for s, e in merged:
-        pieces.append(window[at:s])
-        pieces.append(f"**{_clean(window[s:e])}**")
-        at = e
-    pieces.append(window[at:])
-    out = _clean("".join(pieces))
-    if start > 0:
-        out = "… " + out
-    if end < len(text):
-        out += " …"
-    return out
 
 
 def _clean(text: str) -> str:

@@ -19,7 +19,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from hoasen.desk import Desk
 from hoasen.errors import HoasenError
 from hoasen.reports import i18n
-from hoasen.settings import Settings
+from hoasen.settings import Settings, load_settings
 from hoasen.web import api, pages
 from hoasen.web.auth import Accounts, AuthError, RateLimited
 from hoasen.web.deps import (
@@ -89,6 +89,13 @@ def create_app(
     app.include_router(api.router)
     app.include_router(pages.router, dependencies=csrf)
     return app
+
+
+def app_from_env() -> FastAPI:
+    """The app of one worker of `hoasen serve --workers N`: uvicorn builds it by import name in
+    each worker process, so the settings come from the environment (HOASEN_CONFIG,
+    HOASEN_DATABASE_URL and the other HOASEN_* variables), as `serve` leaves them."""
+    return create_app(load_settings())
 
 
 # ---------------------------------------------------------------- errors
