@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -192,14 +192,10 @@ class Store:
         poll_minutes: int = 60,
     ) -> Source:
         """Register a monitored source; names and URLs are unique."""
-        if kind not in {"feed", "site"}:
-            raise UsageError(f"source kind must be 'feed' or 'site', not {kind!r}")
-        if not url.startswith(("http://", "https://")):
-            raise UsageError(f"source URL must start with http:// or https://: {url!r}")
-        if country is not None and (len(country) != 2 or not country.isalpha()):
-            raise UsageError(f"country must be a two-letter code such as VN or CN, not {country!r}")
-        if poll_minutes < 1:
-            raise UsageError("poll interval must be at least one minute")
+        fields: dict[str, Any] = {"url": url, "kind": kind, "country": country}
+        fields["poll_minutes"] = poll_minutes
+        check_source_fields(fields)
+        country = fields["country"]
         try:
             with self.begin() as conn:
                 conn.execute(
@@ -207,7 +203,7 @@ class Store:
                         name=name,
                         url=url,
                         kind=kind,
-                        country=country.upper() if country else None,
+                        country=country,
                         language=language,
                         foreign=foreign,
                         partner=partner,
@@ -219,6 +215,25 @@ class Store:
         except IntegrityError as exc:
             raise UsageError(f"a source named {name!r} or with URL {url} already exists") from exc
         return self.get_source(name)
+
+    def update_source(self, name: str, changes: Mapping[str, Any]) -> Source:
+        """Change some fields of a source (its name too), with the checks of `add_source`; its
+        articles stay attached."""
+        current = self.get_source(name)
+        unknown = sorted(set(changes) - set(SOURCE_FIELDS))
+        if unknown:
+            raise UsageError(f"sources have no field {', '.join(unknown)}")
+        values = dict(changes)
+        check_source_fields(values)
+        if not values:
+            return current
+        s = schema.sources
+        try:
+            with self.begin() as conn:
+                conn.execute(update(s).where(s.c.id == current.id).values(**values))
+        except IntegrityError as exc:
+            raise UsageError("another source already has that name or URL") from exc
+        return self.get_source(str(values.get("name", name)))
 
     def get_source(self, name: str) -> Source:
         """The source called `name`."""
@@ -428,6 +443,13 @@ class Store:
             rows = conn.execute(query).all()
         return [_article(r._mapping) for r in rows]
 
+    def duplicates_of(self, article_id: int) -> list[int]:
+        """Ids of the articles stored as copies of `article_id`, oldest first."""
+        a = schema.articles.c
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(a.id).where(a.duplicate_of == article_id).order_by(a.id))
+            return [int(i) for i in rows.scalars()]
+
     def count_articles(self, include_duplicates: bool = False) -> int:
         """How many articles are stored."""
         query = select(func.count()).select_from(schema.articles)
@@ -621,6 +643,29 @@ class Store:
         ]
         if new:
             conn.execute(insert(b), new)
+
+
+SOURCE_FIELDS = ("name", "url", "kind", "country", "language", "foreign", "partner", "poll_minutes")
+
+
+def check_source_fields(values: dict[str, Any]) -> None:
+    """Validate source fields (normalising the country code in place); UsageError otherwise."""
+    if "name" in values and not str(values["name"] or "").strip():
+        raise UsageError("a source needs a name")
+    if "kind" in values and values["kind"] not in {"feed", "site"}:
+        raise UsageError(f"source kind must be 'feed' or 'site', not {values['kind']!r}")
+    url = values.get("url")
+    if "url" in values and not (isinstance(url, str) and url.startswith(("http://", "https://"))):
+        raise UsageError(f"source URL must start with http:// or https://: {url!r}")
+    country = values.get("country")
+    if country:
+        if len(country) != 2 or not country.isalpha():
+            raise UsageError(f"country must be a two-letter code such as VN or CN, not {country!r}")
+        values["country"] = country.upper()
+    elif "country" in values:
+        values["country"] = None
+    if "poll_minutes" in values and int(values["poll_minutes"]) < 1:
+        raise UsageError("poll interval must be at least one minute")
 
 
 def _new_id(result: Any) -> int:

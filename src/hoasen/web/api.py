@@ -49,7 +49,7 @@ from hoasen.web.auth import Accounts, User
 from hoasen.web.deps import ApiError, api_require, api_user, csrf_protect, get_accounts, get_desk
 from hoasen.web.errors import ErrorBody
 from hoasen.web.jobs import Job, JobRunner, get_jobs
-from hoasen.web.queries import ArticleFilters, duplicates_of, list_articles, update_source
+from hoasen.web.queries import ArticleFilters, list_articles
 
 PREFIX = "/api/v1"
 UPLOAD_TYPES = (".html", ".htm", ".txt", ".json", ".jsonl", ".gz")
@@ -126,7 +126,7 @@ def get_article(article_id: int, desk: DeskDep) -> ArticleDetail:
         text=article.text,
         canonical_url=article.canonical_url,
         story=story,
-        duplicates=duplicates_of(desk.store, article_id),
+        duplicates=desk.store.duplicates_of(article_id),
         entities=_entity_counts(desk, {article_id: mentions}),
         mentions=[_mention(m) for m in mentions],
         figures=[_figure(f) for f in desk.results.figures(ids)[article_id]],
@@ -358,7 +358,7 @@ def patch_source(
     for key in ("name", "url", "kind", "foreign", "partner", "poll_minutes"):
         if key in changes and changes[key] is None:
             raise ApiError(400, "bad_request", f"`{key}` cannot be null")
-    source = update_source(desk.store, name, changes)
+    source = desk.store.update_source(name, changes)
     accounts.audit(user.id, "source.edit", name, changes)
     return SourceOut.of(source)
 

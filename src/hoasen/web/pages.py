@@ -363,7 +363,7 @@ def edit_source(
         "partner": partner,
     }
     try:
-        data.update_source(desk, name, fields)
+        desk.store.update_source(name, fields)
     except HoasenError as exc:
         return _sources(request, user, desk, error=str(exc), status=_status(exc))
     accounts.audit(user.id, "source.edit", name, {k: v for k, v in fields.items()})

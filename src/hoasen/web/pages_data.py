@@ -4,13 +4,13 @@ facets, a story's or an article's details. Plain data, no HTML (the templates re
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 
 from hoasen.analyze.gazetteer import Entity
 from hoasen.desk import Desk
@@ -317,16 +317,8 @@ def by_language(articles: Sequence[StoredArticle]) -> list[tuple[str, list[Store
 
 
 def duplicates_of(desk: Desk, article_id: int) -> list[StoredArticle]:
-    """The articles stored as duplicates of `article_id`."""
-    a = schema.articles.c
-    with desk.store.engine.connect() as conn:
-        ids = [
-            int(r[0])
-            for r in conn.execute(
-                select(a.id).where(a.duplicate_of == article_id).order_by(a.id).limit(100)
-            )
-        ]
-    return desk.store.get_articles(ids)
+    """The articles stored as duplicates of `article_id` (the first hundred)."""
+    return desk.store.get_articles(desk.store.duplicates_of(article_id)[:100])
 
 
 def story_of(desk: Desk, article_id: int) -> StoryRow | None:
@@ -347,34 +339,6 @@ def source_health(source: Source) -> str:
     if source.consecutive_failures > 0:
         return "warning"
     return "ok"
-
-
-def update_source(desk: Desk, name: str, fields: Mapping[str, Any]) -> Source:
-    """Change a source's settings in place (its articles stay attached)."""
-    source = desk.store.get_source(name)
-    url = str(fields.get("url", source.url))
-    if not url.startswith(("http://", "https://")):
-        raise UsageError(f"source URL must start with http:// or https://: {url!r}")
-    if fields.get("kind", source.kind) not in {"feed", "site"}:
-        raise UsageError("source kind must be 'feed' or 'site'")
-    country = fields.get("country", source.country) or None
-    if country is not None and (len(country) != 2 or not country.isalpha()):
-        raise UsageError(f"country must be a two-letter code such as VN or CN, not {country!r}")
-    if int(fields.get("poll_minutes", source.poll_minutes)) < 1:
-        raise UsageError("poll interval must be at least one minute")
-    values = {**fields, "country": country.upper() if country else None}
-    with desk.store.begin() as conn:
-        clash = conn.execute(
-            select(schema.sources.c.id).where(
-                schema.sources.c.url == url, schema.sources.c.id != source.id
-            )
-        ).first()
-        if clash is not None:
-            raise UsageError(f"another source already has the URL {url}")
-        conn.execute(
-            update(schema.sources).where(schema.sources.c.id == source.id).values(**values)
-        )
-    return desk.store.get_source(name)
 
 
 def browse_entities(
