@@ -481,5 +481,33 @@ def test_worker_connections_have_nagle_off(monkeypatch: pytest.MonkeyPatch) -> N
             pass
 
     monkeypatch.setattr(uvicorn.supervisors, "Multiprocess", Supervisor)
-    run_workers("hoasen.web.app:app_from_env", "127.0.0.1", 0, 2)
+    run_workers("hoasen.web.app:app_from_env", "127.0.0.1", 0, 2)  # port 0: the shared socket
     assert seen and seen[0][0] == socket.IPPROTO_TCP and seen[0][1] != 0
+
+
+@pytest.mark.skipif(not hasattr(socket, "SO_REUSEPORT"), reason="no SO_REUSEPORT here")
+def test_worker_sockets_share_the_port_and_have_nagle_off() -> None:
+    """Each worker's own socket binds the same port (the kernel balances connections between
+    them), and accepted connections have TCP_NODELAY on."""
+    from hoasen.cli.web import reuseport_socket
+
+    first = reuseport_socket("127.0.0.1", 0)
+    port = first.getsockname()[1]
+    second = reuseport_socket("127.0.0.1", port)  # a plain socket would fail: address in use
+    try:
+        with socket.create_connection(("127.0.0.1", port)):
+            first.settimeout(0.2)
+            second.settimeout(0.2)
+            accepted = None
+            for listening in (first, second):  # the kernel picked one of them
+                try:
+                    accepted, _ = listening.accept()
+                    break
+                except TimeoutError:
+                    continue
+            assert accepted is not None
+            with accepted:
+                assert accepted.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) != 0
+    finally:
+        first.close()
+        second.close()
