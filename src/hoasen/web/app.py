@@ -18,7 +18,6 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from hoasen.desk import Desk
 from hoasen.errors import HoasenError
-from hoasen.reports import i18n
 from hoasen.settings import Settings, load_settings
 from hoasen.web import api, pages
 from hoasen.web.auth import Accounts, AuthError, RateLimited
@@ -34,7 +33,7 @@ from hoasen.web.deps import (
 )
 from hoasen.web.errors import domain_status, install_error_handlers
 from hoasen.web.jobs import install_jobs
-from hoasen.web.pages_render import interface_language, render, safe_next
+from hoasen.web.pages_render import app_translations, interface_language, render, safe_next
 from hoasen.web.security import FORM_MARGIN, SecurityMiddleware, cookie_header, is_https
 
 STATIC = Path(__file__).resolve().parent / "static"
@@ -178,7 +177,7 @@ def _login_routes() -> Any:
         next: Annotated[str, Form(max_length=2000)] = "/",
     ) -> Response:
         """Check the name and password; on success start a session and go to `next`."""
-        tr = i18n.translations(interface_language(request))
+        tr = app_translations(request, interface_language(request))
         try:
             user = accounts.authenticate(name, password, _client(request))
         except RateLimited as exc:
