@@ -43,23 +43,25 @@ _BIGRAM_CHAR = re.compile(rf"[{_HAN}{_KANA}{_HANGUL}{_SEA}]")
 _HANGUL_RUN = re.compile(rf"[{_HANGUL}]{{2,}}")
 _HAN_ONLY = re.compile(rf"[{_HAN}]+")
 _HAS_KANA = re.compile(r"[\u3040-\u309f\u30a0-\u30fa\u30fc-\u30ff\u31f0-\u31ff\uff66-\uff9f]")
-_STRIP_MARKS = re.compile(
-    r"(?<=[a-z\u00df-\u024f\u0250-\u02af\u0370-\u03ff\u0400-\u052f\u1e00-\u1eff])[\u0300-\u036f]+"
-)
-_FOLD_TABLE = str.maketrans(
-    {
-        "đ": "d",
-        "ð": "d",
-        "ø": "o",
-        "ł": "l",
-        "ħ": "h",
-        "ı": "i",
-        "ŧ": "t",
-        "ŀ": "l",
-        "æ": "ae",
-        "œ": "oe",
-        "þ": "th",
-    }
+_MARK = "\u0300-\u036f"
+_STRIP_BASES = "a-z\u00df-\u024f\u0250-\u02af\u0370-\u03ff\u0400-\u052f\u1e00-\u1eff"
+# A run of combining marks right after a Latin, Greek or Cyrillic letter. The pattern starts
+# with the mark itself (the lookbehind second), so the regex engine skips ahead to marks.
+_STRIP_MARKS = re.compile(rf"[{_MARK}](?<=[{_STRIP_BASES}][{_MARK}])[{_MARK}]*")
+# Letters without a decomposition that still fold to plain ones. str.replace per letter beats
+# str.translate: translate looks every character up in a dict.
+_FOLD_LETTERS = (
+    ("đ", "d"),
+    ("ð", "d"),
+    ("ø", "o"),
+    ("ł", "l"),
+    ("ħ", "h"),
+    ("ı", "i"),
+    ("ŧ", "t"),
+    ("ŀ", "l"),
+    ("æ", "ae"),
+    ("œ", "oe"),
+    ("þ", "th"),
 )
 # Letters that (almost) only Vietnamese uses, precomposed or decomposed (horn, breve).
 _VIETNAMESE = re.compile(
@@ -159,8 +161,10 @@ class Analyzer:
         if text.isascii():
             return text.lower()
         text = unicodedata.normalize("NFKC", text).casefold()
-        text = unicodedata.normalize("NFKD", text)
-        text = _STRIP_MARKS.sub("", text).translate(_FOLD_TABLE)
+        text = _STRIP_MARKS.sub("", unicodedata.normalize("NFKD", text))
+        for letter, plain in _FOLD_LETTERS:
+            if letter in text:
+                text = text.replace(letter, plain)
         return unicodedata.normalize("NFC", text)
 
     # ---------------------------------------------------------------- indexing
