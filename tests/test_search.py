@@ -365,3 +365,50 @@ def test_a_title_only_match_shows_the_opening(analyzer: Analyzer) -> None:
     text = "The port opened on Monday. " * 40
     got = snippet(analyzer, text, *analyzer.highlights("Quảng Ninh"))
     assert got.startswith("The port opened on Monday.") and "**" not in got
+
+
+SNIPPET_WORDS = ["Hạ", "LONG", "long", "Halong", "along", "longer", "ninh", "Quảng", "bay,"]
+
+
+@settings(max_examples=200, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    st.lists(st.sampled_from(SNIPPET_WORDS), min_size=1, max_size=400),
+    st.integers(min_value=0, max_value=4),
+)
+def test_the_first_match_is_found_however_deep(
+    analyzer: Analyzer, words: list[str], filler: int
+) -> None:
+    """Long pieces are halved to find the first match: the result must be the first token
+    that matches, never a later one, whatever the text holds before it (words containing
+    the query word, such as "along", included)."""
+    text = " ".join(["xyz " * 60 * filler, *words])
+    found = Snippets(analyzer, *analyzer.highlights("long"))._first_hit(text)
+    expected = next((m.start() for m in scan(text) if analyzer.fold(m.group()) == "long"), None)
+    assert (found[1] if found else None) == expected
+
+
+def test_search_page_says_whether_more_follow(
+    index: SearchIndex, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One more match is ranked to know whether a next page exists, but only the page's own
+    snippets are cut (they are most of a search's time)."""
+    for n in range(5):
+        add(index, f"Hạ Long report {n}", f"Quảng Ninh news number {n} about Hạ Long Bay.", "vi")
+    everything = index.search("ha long", limit=10)
+    assert len(everything) == 5
+    cut: list[str] = []
+    original = Snippets.snippet
+
+    def counting(self: Snippets, text: str) -> str:
+        cut.append(text)
+        return original(self, text)
+
+    monkeypatch.setattr(Snippets, "snippet", counting)
+    hits, more = index.search_page("ha long", limit=2)
+    assert (ids(hits), more, len(cut)) == (ids(everything[:2]), True, 2)
+    hits, more = index.search_page("ha long", limit=2, offset=2)
+    assert (ids(hits), more) == (ids(everything[2:4]), True)
+    hits, more = index.search_page("ha long", limit=2, offset=4)
+    assert (ids(hits), more) == (ids(everything[4:]), False)
+    hits, more = index.search_page("ha long", limit=5)
+    assert (len(hits), more) == (5, False)

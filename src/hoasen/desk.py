@@ -170,9 +170,7 @@ class Desk:
         limit: int | None = None,
     ) -> list[SearchHit]:
         """Ranked full-text search in every language."""
-        if language is not None and language not in self.settings.languages:
-            known = ", ".join(self.settings.languages)
-            raise UsageError(f"unknown language {language!r}; configured languages: {known}")
+        self._check_language(language)
         return self.search_index.search(
             query,
             language=language,
@@ -181,6 +179,33 @@ class Desk:
             until=until,
             limit=limit or self.settings.search_limit,
         )
+
+    def search_page(
+        self,
+        query: str,
+        language: str | None = None,
+        source: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        limit: int = 20,
+        offset: int = 0,
+    ) -> tuple[list[SearchHit], bool]:
+        """One page of `search` results and whether more follow."""
+        self._check_language(language)
+        return self.search_index.search_page(
+            query,
+            language=language,
+            source=source,
+            since=since,
+            until=until,
+            limit=limit,
+            offset=offset,
+        )
+
+    def _check_language(self, language: str | None) -> None:
+        if language is not None and language not in self.settings.languages:
+            known = ", ".join(self.settings.languages)
+            raise UsageError(f"unknown language {language!r}; configured languages: {known}")
 
     # ---------------------------------------------------------------- understanding
 

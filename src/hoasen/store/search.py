@@ -192,22 +192,52 @@ class SearchIndex:
         include_duplicates: bool = False,
     ) -> list[SearchHit]:
         """Best-ranked articles matching every word of `query` (phrases in "quotes")."""
+        filters = self._filters(language, source, since, until, include_duplicates)
+        ranked = self._ranked_page(query, language, source, filters, limit, offset)
+        return self._hits(ranked, query)
+
+    def search_page(
+        self,
+        query: str,
+        *,
+        language: str | None = None,
+        source: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        limit: int = 20,
+        offset: int = 0,
+        include_duplicates: bool = False,
+    ) -> tuple[list[SearchHit], bool]:
+        """One page of `search` and whether more results follow it (one more match is ranked
+        to know that, but only the page's snippets are cut)."""
+        filters = self._filters(language, source, since, until, include_duplicates)
+        ranked = self._ranked_page(query, language, source, filters, limit + 1, offset)
+        return self._hits(ranked[:limit], query), len(ranked) > limit
+
+    def _ranked_page(
+        self,
+        query: str,
+        language: str | None,
+        source: str | None,
+        filters: tuple[list[str], dict[str, Any], datetime | None, datetime | None],
+        limit: int,
+        offset: int,
+    ) -> list[tuple[int, float]]:
         if not query.strip():
             raise UsageError("empty search query")
         if limit < 1 or offset < 0:
             raise UsageError("the result limit must be at least 1 and the offset not negative")
-        since, until = _utc(since), _utc(until)
+        where, params, since, until = filters
         if since is not None and until is not None and since > until:
             raise UsageError("the start date (since) is after the end date (until)")
         limit = min(limit, MAX_LIMIT)
         plan = self.analyzer.plan_query(query, language)
         if plan.empty:
             raise UsageError(f"nothing to search for in {query!r}: type some words")
-        filters, params = self._filters(language, source, since, until, include_duplicates)
-        ranked = self._ranked(plan, filters, params, limit + offset)[offset:]
+        ranked = self._ranked(plan, where, params, limit + offset)[offset:]
         if not ranked and source is not None and self.store.find_source(source) is None:
             raise NotFoundError(f"no source named {source!r} (see `hoasen sources list`)")
-        return self._hits(ranked, query)
+        return ranked
 
     def matching_ids(self, query: str) -> set[int]:
         """Every article (duplicates too) matching every word of `query`, unranked: the article
@@ -231,7 +261,9 @@ class SearchIndex:
         since: datetime | None,
         until: datetime | None,
         include_duplicates: bool,
-    ) -> tuple[list[str], dict[str, Any]]:
+    ) -> tuple[list[str], dict[str, Any], datetime | None, datetime | None]:
+        """SQL conditions and parameters of the filters, and the period's bounds in UTC."""
+        since, until = _utc(since), _utc(until)
         where: list[str] = []
         params: dict[str, Any] = {}
         if not include_duplicates:
@@ -249,7 +281,7 @@ class SearchIndex:
         if until is not None:
             where.append("coalesce(a.published, a.fetched) <= :until")
             params["until"] = until
-        return where, params
+        return where, params, since, until
 
     def _ranked(
         self, plan: QueryPlan, filters: list[str], params: dict[str, Any], need: int
@@ -584,16 +616,37 @@ class Snippets:
         while at < len(head) and self.needles:
             end = head.find(" ", at + size) + 1 or len(head)
             size *= 2  # a text without a match is folded in a few calls
-            folded = self.fold(head[at:end])
-            if any(needle in folded for needle in self.needles):
-                known = self._ranges.get
-                for m in _TOKEN.finditer(head, at, end):
-                    ranges = known((m.group(), m.lastgroup == "word"), _UNKNOWN)
-                    if ranges is _UNKNOWN:
-                        ranges = self._token_ranges(m)
-                    if ranges:
-                        return m, m.start() + ranges[0][0]
+            found = self._hit_in(head, at, end, self.fold(head[at:end]))
+            if found is not None:
+                return found
             at = end
+        return None
+
+    def _hit_in(
+        self, head: str, at: int, end: int, folded: str
+    ) -> tuple[re.Match[str], int] | None:
+        """The first matching token of head[at:end] (whose folded text is `folded`).
+
+        A long piece holding a query word is halved (at a space: no token straddles the cut,
+        and folding does not reach across a space) until the half holding the first match is
+        short enough to tokenize.
+        """
+        if not any(needle in folded for needle in self.needles):
+            return None
+        if end - at > SNIPPET_CHUNK_CHARS:
+            middle = head.find(" ", at + (end - at) // 2, end - 1) + 1
+            if at < middle < end:
+                first = self._hit_in(head, at, middle, self.fold(head[at:middle]))
+                if first is not None:
+                    return first
+                return self._hit_in(head, middle, end, self.fold(head[middle:end]))
+        known = self._ranges.get
+        for m in _TOKEN.finditer(head, at, end):
+            ranges = known((m.group(), m.lastgroup == "word"), _UNKNOWN)
+            if ranges is _UNKNOWN:
+                ranges = self._token_ranges(m)
+            if ranges:
+                return m, m.start() + ranges[0][0]
         return None
 
     def _token_ranges(self, m: re.Match[str]) -> tuple[tuple[int, int], ...]:
