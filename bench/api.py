@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import random
 import socket
@@ -26,6 +27,7 @@ import tempfile
 import time
 from datetime import datetime
 from pathlib import Path
+from urllib.parse import urlencode
 
 import httpx
 
@@ -73,66 +75,152 @@ def _percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
+class Connection:
+    """One keep-alive HTTP/1.1 connection of the load generator.
+
+    The clients share the machine's cores with the server, so they must cost it little: a
+    request is a few pre-encoded bytes and a response is read by its Content-Length (httpx
+    spends about 1.5 ms of CPU per request here, a fifth of the server's own cost).
+    """
+
+    def __init__(self, host: str, port: int, token: str) -> None:
+        self.host, self.port = host, port
+        self.head = f"Host: {host}:{port}\r\nAuthorization: Bearer {token}\r\n\r\n".encode()
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
+
+    async def get(self, target: str) -> tuple[int, bytes]:
+        """GET `target`: the status and body (reconnects once if the server closed the link)."""
+        for attempt in (1, 2):
+            if self.writer is None:
+                self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
+                sock = self.writer.get_extra_info("socket")
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            assert self.reader is not None
+            self.writer.write(b"GET " + target.encode() + b" HTTP/1.1\r\n" + self.head)
+            try:
+                head = await self.reader.readuntil(b"\r\n\r\n")
+            except (asyncio.IncompleteReadError, ConnectionError):
+                await self.close()
+                if attempt == 2:
+                    raise
+                continue
+            status = int(head[9:12])
+            length = _content_length(head)
+            return status, await self.reader.readexactly(length)
+        raise AssertionError("unreachable")
+
+    async def close(self) -> None:
+        """Close the connection (a later get opens a new one)."""
+        if self.writer is not None:
+            self.writer.close()
+            self.reader = self.writer = None
+
+
+def _content_length(head: bytes) -> int:
+    for line in head.split(b"\r\n")[1:]:
+        name, _, value = line.partition(b":")
+        if name.strip().lower() == b"content-length":
+            return int(value)
+    raise SystemExit("the API answered without Content-Length: this client cannot read that")
+
+
+def _target(query: search.Query) -> str:
+    return "/api/v1/search?" + urlencode(_params(query))
+
+
 async def _sequential(
-    client: httpx.AsyncClient, queries: list[search.Query]
+    connection: Connection, queries: list[search.Query]
 ) -> tuple[list[float], int]:
     """Each query once from a single client: latencies (ms) and how many found something."""
     timings: list[float] = []
     found = 0
     for query in queries:
         started = time.perf_counter()
-        response = await client.get("/api/v1/search", params=_params(query))
+        status, body = await connection.get(_target(query))
         timings.append((time.perf_counter() - started) * 1000)
-        response.raise_for_status()
-        found += bool(response.json()["items"])
+        if status != 200:
+            raise SystemExit(f"search {query.text!r} answered {status}: {body[:300]!r}")
+        found += bool(json.loads(body)["items"])
     return timings, found
 
 
 async def _loaded(
-    client: httpx.AsyncClient, work: list[search.Query], clients: int
+    connections: list[Connection], work: list[search.Query]
 ) -> tuple[list[float], int, float]:
-    """`clients` closed loops sharing the `work` list: latencies (ms), errors, wall seconds."""
+    """One closed loop per connection sharing the `work` list: latencies (ms), errors, wall s."""
     timings: list[float] = []
     errors = 0
     position = 0
+    targets = [_target(q) for q in work]
 
-    async def worker() -> None:
+    async def worker(connection: Connection) -> None:
         nonlocal errors, position
-        while position < len(work):
-            query = work[position]
+        while position < len(targets):
+            target = targets[position]
             position += 1  # no await between the check and this: the loops share one thread
             started = time.perf_counter()
             try:
-                response = await client.get("/api/v1/search", params=_params(query))
-                ok = response.status_code == 200
-            except httpx.HTTPError:
+                status, _ = await connection.get(target)
+                ok = status == 200
+            except (OSError, asyncio.IncompleteReadError):
                 ok = False
+                await connection.close()
             timings.append((time.perf_counter() - started) * 1000)
             errors += not ok
 
     started = time.perf_counter()
-    await asyncio.gather(*(worker() for _ in range(clients)))
+    await asyncio.gather(*(worker(c) for c in connections))
     return timings, errors, time.perf_counter() - started
 
 
+def process_tree_cpu(pid: int) -> float | None:
+    """CPU seconds (user + system) used so far by process `pid` and its descendants, from
+    /proc (None where there is no /proc)."""
+    tick = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+    total = 0.0
+    pending = [pid]
+    while pending:
+        current = pending.pop()
+        try:
+            stat = Path(f"/proc/{current}/stat").read_text()
+            children = Path(f"/proc/{current}/task/{current}/children").read_text().split()
+        except OSError:
+            if current == pid:
+                return None
+            continue  # a child that has just exited
+        fields = stat[stat.rindex(")") + 2 :].split()
+        total += (int(fields[11]) + int(fields[12])) / tick  # utime, stime
+        pending.extend(int(c) for c in children)
+    return total
+
+
 async def _measure(
-    base_url: str, token: str, queries: list[search.Query], clients: int, rounds: int
+    host: str,
+    port: int,
+    token: str,
+    queries: list[search.Query],
+    clients: int,
+    rounds: int,
+    server_pid: int,
 ) -> dict[str, float]:
-    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
-    headers = {"Authorization": f"Bearer {token}"}
-    async with httpx.AsyncClient(
-        base_url=base_url, headers=headers, limits=limits, timeout=60.0
-    ) as client:
+    connections = [Connection(host, port, token) for _ in range(clients)]
+    try:
         # cold caches, jieba and underthesea loading: over every connection, so that each
         # server worker warms up
-        await _loaded(client, queries, clients)
-        single, found = await _sequential(client, queries)
+        await _loaded(connections, queries)
+        single, found = await _sequential(connections[0], queries)
         work = [
             q
             for _ in range(rounds)
             for q in random.Random(search.SEED).sample(queries, len(queries))
         ]
-        timings, errors, wall = await _loaded(client, work, clients)
+        server_before, client_before = process_tree_cpu(server_pid), time.process_time()
+        timings, errors, wall = await _loaded(connections, work)
+        server_after, client_after = process_tree_cpu(server_pid), time.process_time()
+    finally:
+        for connection in connections:
+            await connection.close()
     return {
         "clients": float(clients),
         "requests": float(len(timings)),
@@ -145,6 +233,13 @@ async def _measure(
         "requests_per_s": len(timings) / wall,
         "single_client_p50_ms": statistics.median(single),
         "single_client_p95_ms": _percentile(single, 0.95),
+        # CPU per request of the loaded phase: the server's processes and this load generator
+        "server_cpu_ms_per_request": (
+            1000 * (server_after - server_before) / len(timings)
+            if server_after is not None and server_before is not None
+            else float("nan")
+        ),
+        "client_cpu_ms_per_request": 1000 * (client_after - client_before) / len(timings),
     }
 
 
@@ -214,7 +309,7 @@ def run(
     port = _free_port(host)
     server = _start_server(db_url, host, port, workers)
     try:
-        results = asyncio.run(_measure(f"http://{host}:{port}", token, queries, clients, rounds))
+        results = asyncio.run(_measure(host, port, token, queries, clients, rounds, server.pid))
     finally:
         server.terminate()
         try:
@@ -231,15 +326,15 @@ def serve(db_url: str, host: str, port: int, workers: int = 1) -> None:
     (its access log off: the benchmark reads no log)."""
     import uvicorn
 
-    from hoasen.cli.web import run_workers
     from hoasen.settings import load_settings
     from hoasen.web.app import create_app
+    from hoasen.web.workers import serve_workers
 
     if workers > 1:  # every worker builds the app from these settings, as `hoasen serve` does
         os.environ["HOASEN_CONFIG"] = os.devnull
         os.environ["HOASEN_DATABASE_URL"] = db_url
         os.environ["HOASEN_ANALYZE_ON_INGEST"] = "false"
-        run_workers(
+        serve_workers(
             "hoasen.web.app:app_from_env",
             host,
             port,

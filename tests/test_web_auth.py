@@ -6,7 +6,6 @@ import hashlib
 import json
 import os
 import re
-import socket
 from collections.abc import AsyncIterator, Iterator
 from datetime import datetime, timedelta
 from typing import Annotated, Any
@@ -438,11 +437,11 @@ def test_accounts_work_on_sqlite_and_postgresql(store: Store) -> None:
 def test_serve_with_workers_hands_uvicorn_the_app_factory(
     tmp_path: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from hoasen.cli import web
+    from hoasen.web import workers
 
     db = f"sqlite:///{tmp_path / 'workers.db'}"
     calls: list[tuple[Any, ...]] = []
-    monkeypatch.setattr(web, "run_workers", lambda *args: calls.append(args))
+    monkeypatch.setattr(workers, "serve_workers", lambda *args: calls.append(args))
     monkeypatch.setenv("HOASEN_DATABASE_URL", "set by serve")  # restored after the test
     done = _cli(db, "serve", "--port", "8123", "--workers", "2")
     assert done.exit_code == 0, done.output
@@ -457,57 +456,3 @@ def test_serve_with_workers_hands_uvicorn_the_app_factory(
         assert built.state.settings.database_url == db
     finally:
         built.state.desk.close()
-
-
-def test_worker_connections_have_nagle_off(monkeypatch: pytest.MonkeyPatch) -> None:
-    """uvicorn's worker socket would leave TCP_NODELAY off: ~40 ms per keep-alive request."""
-    import uvicorn.supervisors
-
-    from hoasen.cli.web import run_workers
-
-    seen: list[tuple[int, int]] = []
-
-    class Supervisor:
-        def __init__(self, config: Any, sockets: list[socket.socket]) -> None:
-            listening = sockets[0]
-            listening.listen()
-            with socket.create_connection(listening.getsockname()[:2]):
-                accepted, _ = listening.accept()
-                with accepted:
-                    nodelay = accepted.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)
-                    seen.append((accepted.proto, nodelay))
-
-        def run(self) -> None:
-            pass
-
-    monkeypatch.setattr(uvicorn.supervisors, "Multiprocess", Supervisor)
-    run_workers("hoasen.web.app:app_from_env", "127.0.0.1", 0, 2)  # port 0: the shared socket
-    assert seen and seen[0][0] == socket.IPPROTO_TCP and seen[0][1] != 0
-
-
-@pytest.mark.skipif(not hasattr(socket, "SO_REUSEPORT"), reason="no SO_REUSEPORT here")
-def test_worker_sockets_share_the_port_and_have_nagle_off() -> None:
-    """Each worker's own socket binds the same port (the kernel balances connections between
-    them), and accepted connections have TCP_NODELAY on."""
-    from hoasen.cli.web import reuseport_socket
-
-    first = reuseport_socket("127.0.0.1", 0)
-    port = first.getsockname()[1]
-    second = reuseport_socket("127.0.0.1", port)  # a plain socket would fail: address in use
-    try:
-        with socket.create_connection(("127.0.0.1", port)):
-            first.settimeout(0.2)
-            second.settimeout(0.2)
-            accepted = None
-            for listening in (first, second):  # the kernel picked one of them
-                try:
-                    accepted, _ = listening.accept()
-                    break
-                except TimeoutError:
-                    continue
-            assert accepted is not None
-            with accepted:
-                assert accepted.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) != 0
-    finally:
-        first.close()
-        second.close()

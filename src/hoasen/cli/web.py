@@ -4,9 +4,8 @@
 from __future__ import annotations
 
 import os
-import socket
 import sys
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.table import Table
@@ -81,100 +80,9 @@ def serve(
             os.environ["HOASEN_CONFIG"] = str(state.config.resolve())
         if state.db is not None:
             os.environ["HOASEN_DATABASE_URL"] = state.db
-        run_workers("hoasen.web.app:app_from_env", bind_host, bind_port, workers)
+        from hoasen.web.workers import serve_workers
 
-
-def run_workers(factory: str, host: str, port: int, workers: int, **options: Any) -> None:
-    """Run `workers` server processes, each with its own listening socket on the same port.
-
-    Every worker binds with SO_REUSEPORT, so the kernel spreads new connections evenly across
-    them; with one shared socket (uvicorn's own multi-worker mode) a burst of keep-alive
-    connections lands on one worker and the others idle. TCP_NODELAY is set too: without it a
-    response written in two parts waits for the client's delayed ACK (~40 ms on Linux).
-    Falls back to uvicorn's shared socket where SO_REUSEPORT does not exist.
-    """
-    import multiprocessing
-
-    if not hasattr(socket, "SO_REUSEPORT") or port == 0:  # port 0: one shared random port
-        _shared_socket_workers(factory, host, port, workers, **options)
-        return
-    import signal
-
-    context = multiprocessing.get_context("spawn")
-    children = [
-        context.Process(target=_worker, args=(factory, host, port, options), daemon=False)
-        for _ in range(workers)
-    ]
-
-    def stop(signum: int, _frame: Any) -> None:  # SIGTERM: shut the workers down gracefully
-        for child in children:
-            if child.is_alive() and child.pid is not None:
-                os.kill(child.pid, signal.SIGTERM)
-
-    previous = signal.signal(signal.SIGTERM, stop)
-    for child in children:
-        child.start()
-    try:
-        for child in children:
-            child.join()
-    except KeyboardInterrupt:
-        for child in children:
-            child.join(timeout=10)
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-        for child in children:
-            if child.is_alive():
-                child.terminate()
-                child.join(timeout=5)
-
-
-def reuseport_socket(host: str, port: int) -> socket.socket:
-    """A listening TCP socket that other processes may bind too (SO_REUSEPORT: the kernel
-    spreads connections across them), with Nagle's algorithm off for accepted connections."""
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    listening = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    listening.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    listening.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
-    listening.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    listening.bind((host, port))
-    listening.listen(2048)
-    return listening
-
-
-def _worker(factory: str, host: str, port: int, options: dict[str, Any]) -> None:
-    """One server process on its own SO_REUSEPORT socket (see `run_workers`)."""
-    import uvicorn
-
-    listening = reuseport_socket(host, port)
-    config = uvicorn.Config(factory, factory=True, **options)
-    try:
-        uvicorn.Server(config).run(sockets=[listening])
-    except KeyboardInterrupt:
-        pass
-    finally:
-        listening.close()
-
-
-def _shared_socket_workers(
-    factory: str, host: str, port: int, workers: int, **options: Any
-) -> None:
-    """uvicorn's multi-worker mode on one shared socket, with TCP_NODELAY set."""
-    import uvicorn
-    from uvicorn.supervisors import Multiprocess
-
-    config = uvicorn.Config(factory, factory=True, host=host, port=port, workers=workers, **options)
-    listening = config.bind_socket()
-    if listening.family in (socket.AF_INET, socket.AF_INET6):
-        listening.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        family, kind = listening.family, listening.type
-        listening = socket.socket(family, kind, socket.IPPROTO_TCP, listening.detach())
-        listening.set_inheritable(True)
-    try:
-        Multiprocess(config, sockets=[listening]).run()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        listening.close()
+        serve_workers("hoasen.web.app:app_from_env", bind_host, bind_port, workers)
 
 
 @user_app.command("add")
