@@ -287,6 +287,58 @@ async def test_search(env: Env) -> None:
         _error(await c.get(f"{API}/search"), 422)
 
 
+async def _widest_search_overlap(env: Env, monkeypatch: pytest.MonkeyPatch, n: int) -> int:
+    """Send `n` searches at once; the most that ran at the same time in the desk."""
+    import threading
+    import time
+
+    running, widest = 0, 0
+    lock = threading.Lock()
+    original = env.desk.search_page
+
+    def slow(*args: Any, **kwargs: Any) -> Any:
+        nonlocal running, widest
+        with lock:
+            running += 1
+            widest = max(widest, running)
+        time.sleep(0.05)
+        with lock:
+            running -= 1
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(env.desk, "search_page", slow)
+    async with env.client() as c:
+        statuses: list[int] = []
+
+        async def one() -> None:
+            r = await c.get(f"{API}/search", params={"q": "quang ninh"})
+            statuses.append(r.status_code)
+
+        async with anyio.create_task_group() as group:
+            for _ in range(n):
+                group.start_soon(one)
+    assert statuses == [200] * n
+    return widest
+
+
+async def test_searches_wait_their_turn(env: Env, monkeypatch: pytest.MonkeyPatch) -> None:
+    """One search at a time per process by default (web_search_concurrency): the others queue
+    instead of sharing the core, and all of them are answered."""
+    assert await _widest_search_overlap(env, monkeypatch, 5) == 1
+    env.app.state.search_limiter.total_tokens = 3
+    assert 1 < await _widest_search_overlap(env, monkeypatch, 6) <= 3
+
+
+def test_search_concurrency_must_be_positive(settings: Settings, store: Store) -> None:
+    from dataclasses import replace
+
+    from hoasen.errors import ConfigError
+
+    desk = Desk(settings, store=store)
+    with pytest.raises(ConfigError, match="web_search_concurrency"):
+        create_app(replace(settings, web_search_concurrency=0), desk)
+
+
 async def test_stories(env: Env) -> None:
     ids = env.ids
     async with env.client() as c:

@@ -87,6 +87,11 @@ class Settings:
         12, "Hours a web login lasts before the user must sign in again."
     )
     web_upload_max_mb: int = _setting(20, "Largest file accepted by a web or API upload, in MB.")
+    web_search_concurrency: int = _setting(
+        1,
+        "Searches one server process runs at a time; the others wait their turn in order. "
+        "Searching is CPU work: more at once only share the same core and all finish later.",
+    )
     web_secure_cookies: bool = _setting(
         False,
         "Always mark the session cookie Secure (on behind an HTTPS proxy; it is set anyway "

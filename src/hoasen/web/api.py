@@ -8,6 +8,7 @@ import re
 from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote, urlencode
@@ -46,7 +47,15 @@ from hoasen.web.api_models import (
     Topic,
 )
 from hoasen.web.auth import Accounts, User
-from hoasen.web.deps import ApiError, api_require, api_user, csrf_protect, get_accounts, get_desk
+from hoasen.web.deps import (
+    ApiError,
+    api_require,
+    api_user,
+    csrf_protect,
+    get_accounts,
+    get_desk,
+    run_search,
+)
 from hoasen.web.errors import ErrorBody
 from hoasen.web.jobs import Job, JobRunner, get_jobs
 from hoasen.web.queries import ArticleFilters, list_articles
@@ -138,7 +147,8 @@ def get_article(article_id: int, desk: DeskDep) -> ArticleDetail:
 
 
 @router.get("/search", response_model=Page[SearchResult], tags=["search"])
-def search(
+async def search(
+    request: Request,
     desk: DeskDep,
     q: Annotated[str, Query(min_length=1, max_length=500, description='Words or "phrases"')],
     language: Annotated[str | None, Query(max_length=8)] = None,
@@ -149,12 +159,10 @@ def search(
     offset: Annotated[int, Query(ge=0, le=900)] = 0,
 ) -> Page[SearchResult]:
     """Articles matching every word, best first, in any language (diacritics optional)."""
-    hits = desk.search(
-        q, language=language, source=source, since=since, until=until, limit=offset + limit + 1
-    )
-    page = hits[offset : offset + limit]
-    total = offset + len(page) if len(hits) <= offset + limit else None
-    items = [SearchResult.model_validate(h.as_json()) for h in page]
+    find = partial(desk.search_page, q, language, source, since, until, limit, offset)
+    hits, more = await run_search(request, find)
+    total = None if more else offset + len(hits)
+    items = [SearchResult.model_validate(h.as_json()) for h in hits]
     return Page(items=items, total=total, limit=limit, offset=offset)
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote
 
+import anyio
 from fastapi import Depends, FastAPI, Form, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
@@ -17,7 +18,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from hoasen.desk import Desk
-from hoasen.errors import HoasenError
+from hoasen.errors import ConfigError, HoasenError
 from hoasen.settings import Settings, load_settings
 from hoasen.web import api, pages
 from hoasen.web.auth import Accounts, AuthError, RateLimited
@@ -69,6 +70,12 @@ def create_app(
     )
     app.state.desk = the_desk
     app.state.settings = settings
+    if settings.web_search_concurrency < 1:
+        raise ConfigError(
+            f"setting web_search_concurrency: {settings.web_search_concurrency} is not a "
+            "number of searches (1 or more)"
+        )
+    app.state.search_limiter = anyio.CapacityLimiter(settings.web_search_concurrency)
     app.state.accounts = accounts or Accounts(
         the_desk.store, session_hours=settings.web_session_hours
     )

@@ -6,8 +6,9 @@ from __future__ import annotations
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
+import anyio
 from fastapi import Depends, Request
 
 from hoasen.desk import Desk
@@ -17,6 +18,7 @@ SESSION_COOKIE = "hoasen_session"
 CSRF_COOKIE = "hoasen_csrf"  # double-submit token for forms sent before signing in (login)
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "X-CSRF-Token"
+T = TypeVar("T")
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 NEW_CSRF_STATE = "hoasen_new_csrf"  # request.state key: a pre-login CSRF cookie to set
 
@@ -62,14 +64,22 @@ class Auth:
     session: Session | None  # None for API tokens
 
 
-def get_desk(request: Request) -> Desk:
-    """The app's Desk."""
+async def get_desk(request: Request) -> Desk:
+    """The app's Desk (async: no thread is needed to read an attribute)."""
     desk: Desk = request.app.state.desk
     return desk
 
 
-def get_accounts(request: Request) -> Accounts:
-    """The app's Accounts."""
+async def run_search(request: Request, search: Callable[[], T]) -> T:
+    """Run `search` in a worker thread, at most `web_search_concurrency` at a time in this
+    process; the others wait in arrival order. One search at a time per process (and one
+    process per core) finishes the queue sooner than many threads fighting over the GIL."""
+    limiter: anyio.CapacityLimiter = request.app.state.search_limiter
+    return await anyio.to_thread.run_sync(search, limiter=limiter)
+
+
+async def get_accounts(request: Request) -> Accounts:
+    """The app's Accounts (async: no thread is needed to read an attribute)."""
     accounts: Accounts = request.app.state.accounts
     return accounts
 
@@ -80,7 +90,7 @@ def current_auth(request: Request) -> Auth | None:
     if hasattr(state, "hoasen_auth"):
         cached: Auth | None = state.hoasen_auth
         return cached
-    accounts = get_accounts(request)
+    accounts: Accounts = request.app.state.accounts
     auth: Auth | None = None
     header = request.headers.get("authorization", "")
     if header:

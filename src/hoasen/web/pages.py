@@ -22,7 +22,14 @@ from hoasen.reports.period import KINDS
 from hoasen.reports.register import ReportRegister
 from hoasen.web import pages_data as data
 from hoasen.web.auth import ROLES, Accounts, User
-from hoasen.web.deps import csrf_protect, get_accounts, get_desk, page_require, page_user
+from hoasen.web.deps import (
+    csrf_protect,
+    get_accounts,
+    get_desk,
+    page_require,
+    page_user,
+    run_search,
+)
 from hoasen.web.pages_render import LANG_COOKIE, render, safe_next
 
 router = APIRouter(include_in_schema=False)
@@ -91,7 +98,7 @@ def dashboard_page(request: Request, user: Viewer, desk: DeskDep, day: str = "")
 
 
 @router.get("/search", response_class=HTMLResponse)
-def search_page(
+async def search_page(
     request: Request,
     user: Viewer,
     desk: DeskDep,
@@ -117,22 +124,26 @@ def search_page(
         since=since,
         until=until,
     )
-    error = ""
-    result = data.SearchResult()
-    try:
-        result = data.search(desk, form, _lang(request))
-    except HoasenError as exc:
-        error = str(exc)
-    context = {
-        "user": user,
-        "form": form,
-        "result": result,
-        "error": error,
-        "languages": desk.settings.languages,
-        "sources": [s.name for s in desk.store.list_sources()],
-    }
     partial = request.headers.get("HX-Request") == "true" and not request.headers.get("HX-Boosted")
-    return render(request, "search_results.html" if partial else "search.html", context)
+
+    def page() -> HTMLResponse:  # in the search queue (web_search_concurrency), like the API
+        error = ""
+        result = data.SearchResult()
+        try:
+            result = data.search(desk, form, _lang(request))
+        except HoasenError as exc:
+            error = str(exc)
+        context = {
+            "user": user,
+            "form": form,
+            "result": result,
+            "error": error,
+            "languages": desk.settings.languages,
+            "sources": [s.name for s in desk.store.list_sources()],
+        }
+        return render(request, "search_results.html" if partial else "search.html", context)
+
+    return await run_search(request, page)
 
 
 def _lang(request: Request) -> str:
