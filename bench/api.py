@@ -1,13 +1,15 @@
 """REST API search latency under concurrent load: `GET /api/v1/search` on the 100,000-article
 search benchmark database, served by uvicorn the way `hoasen serve --workers 2` runs it (two
 worker processes, what a 2-core server runs; `--workers 1` for one process), called over loopback
-by 20 concurrent clients with an API token.
+by 20 concurrent clients with an API token, each on its own keep-alive connection.
 
 The database and the ~200 realistic queries are bench/search.py's (built once and cached). Every
 query is asked once to warm the caches (by all the clients, so that every worker warms up), then
-once more from one client alone (the service time),
-then the clients run closed loops (each sends its next request when the last one is answered)
-over the queries, repeated; the reported percentiles cover every request of the loaded phase.
+once more from one client alone (the service time), then the clients run closed loops (each
+sends its next request when the last one is answered) over the queries, repeated; the reported
+percentiles cover every request of the loaded phase. The CPU time the server's processes and
+the load generator spent in that phase is reported per request: on a 2-core machine both share
+the cores, so the generator is a minimal HTTP/1.1 client rather than httpx.
 
 Usage: python -m bench.api [--articles N] [--clients 20] [--rounds 10] [--workers 2] [--cache DIR]
 """
