@@ -200,6 +200,25 @@ def test_catalogs_translate_every_message() -> None:
     assert i18n.country_name("", "vi") == ""
 
 
+def test_catalogs_agree_where_they_share_a_message() -> None:
+    """The web desk and the reports share catalogs (merged per language): a message both
+    use must read the same in both, or one of them silently shows the other's wording."""
+    from babel.messages.pofile import read_po
+
+    for lang in i18n.LANGUAGES:
+        seen: dict[str, tuple[str, str]] = {}
+        conflicts = []
+        for path in sorted((i18n.LOCALE_DIR / lang / "LC_MESSAGES").glob("*.po")):
+            with path.open("rb") as fh:
+                for message in read_po(fh, locale=lang):
+                    if not message.id or not isinstance(message.id, str):
+                        continue
+                    before = seen.setdefault(message.id, (path.name, str(message.string)))
+                    if before[1] != message.string:
+                        conflicts.append((lang, message.id, before, path.name, message.string))
+        assert conflicts == []
+
+
 def test_catalogs_merge_every_po_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     folder = tmp_path / "vi" / "LC_MESSAGES"
     folder.mkdir(parents=True)

@@ -238,6 +238,8 @@ def test_language_switch(site: Site) -> None:
     assert switched.status_code == 303 and switched.headers["location"] == "/sources"
     assert '<html lang="en">' in en and "Dashboard" in en and "Tổng quan" not in en
     assert away.headers["location"] == "/"
+    # a source never fetched: the desk's own words, not the report's "new" (mới)
+    assert "chưa lấy tin" in vi and "not fetched yet" in en
 
 
 def test_admin_adds_a_user_and_changes_roles(site: Site) -> None:
