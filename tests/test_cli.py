@@ -132,6 +132,18 @@ def test_duplicates_across_runs_and_search(db: str, env: dict[str, str], tmp_pat
     assert len(groups) == 2 and all(len(g["duplicates"]) == 1 for g in groups)
     assert len(by_title(db, env)) == 3
     assert len(run(["--db", db, "articles", "--all", "--json"], env)) == 5
+    vi_only = run(["--db", db, "articles", "--lang", "vi", "--all", "--json"], env)
+    assert len(vi_only) == 2 and {r["language"] for r in vi_only} == {"vi"}
+    newest = run(["--db", db, "articles", "--all", "--limit", "2", "--json"], env)
+    older = run(["--db", db, "articles", "--all", "--limit", "2", "--offset", "2", "--json"], env)
+    assert len(newest) == len(older) == 2 and not {r["id"] for r in newest} & {
+        r["id"] for r in older
+    }
+    assert run(["--db", db, "articles", "--since", "2100-01-01", "--json"], env) == []
+    counted = run(["--db", db, "articles", "--limit", "1"], env)
+    assert "1-1 of 3 articles" in counted.output
+    assert "no source named" in run(["--db", db, "articles", "--source", "nope"], env, 1).output
+    assert "--since" in run(["--db", db, "articles", "--since", "soon"], env, 2).output
 
     hits = run(["--db", db, "search", "Quang Ninh", "--lang", "vi", "--json"], env)
     assert len(hits) == 1 and "Quảng Ninh" in hits[0]["snippet"]

@@ -343,13 +343,29 @@ def sources_remove(
 @app.command()
 def articles(
     ctx: typer.Context,
-    limit: Annotated[int, typer.Option("--limit", help="How many, newest first.")] = 50,
+    lang: Annotated[str | None, typer.Option("--lang", help="Only this language.")] = None,
+    source: Annotated[str | None, typer.Option("--source", help="Only this source.")] = None,
+    since: Annotated[
+        str | None, typer.Option("--since", help="From this date (YYYY-MM-DD).")
+    ] = None,
+    until: Annotated[str | None, typer.Option("--until", help="Up to this date.")] = None,
+    limit: Annotated[int, typer.Option("--limit", min=0, help="How many, newest first.")] = 50,
+    offset: Annotated[int, typer.Option("--offset", min=0, help="Skip this many first.")] = 0,
     include_all: Annotated[bool, typer.Option("--all", help="Include duplicates.")] = False,
     as_json: JsonOpt = False,
 ) -> None:
-    """List stored articles, newest first (duplicates hidden)."""
+    """List stored articles, newest first (duplicates hidden), with optional filters."""
+    from hoasen.store.listing import ArticleFilters, find_articles
+
     with _desk(ctx) as desk:
-        rows = desk.store.list_articles(limit=limit, include_duplicates=include_all)
+        filters = ArticleFilters(
+            language=lang,
+            source=source,
+            since=_parse_date(since, "--since"),
+            until=_parse_date(until, "--until"),
+            include_duplicates=include_all,
+        )
+        rows, total = find_articles(desk.store, filters, limit, offset)
     if as_json:
         _print_json([a.as_json() for a in rows])
         return
@@ -361,6 +377,8 @@ def articles(
         )
         table.add_row(str(a.id), a.language or "?", when, a.source_name or "", title)
     out.print(table)
+    shown = f"{offset + 1}-{offset + len(rows)}" if rows else "none"
+    err.print(f"{shown} of {total} articles", highlight=False)
 
 
 @app.command()

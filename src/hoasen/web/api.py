@@ -23,6 +23,7 @@ from hoasen.reports import EXTENSIONS, FORMATS
 from hoasen.reports.build import ReportFilters
 from hoasen.reports.register import RegisteredReport
 from hoasen.store.analysis import StoredFigure, StoredMention, StoryRow
+from hoasen.store.listing import ArticleFilters, find_articles
 from hoasen.web.api_models import (
     ArticleDetail,
     ArticleSummary,
@@ -58,7 +59,6 @@ from hoasen.web.deps import (
 )
 from hoasen.web.errors import ErrorBody
 from hoasen.web.jobs import Job, JobRunner, get_jobs
-from hoasen.web.queries import ArticleFilters, list_articles
 
 PREFIX = "/api/v1"
 UPLOAD_TYPES = (".html", ".htm", ".txt", ".json", ".jsonl", ".gz")
@@ -118,7 +118,7 @@ def get_articles(
 ) -> Page[ArticleSummary]:
     """Stored articles, newest first (duplicates hidden unless asked for)."""
     filters = ArticleFilters(language, source, since, until, include_duplicates)
-    rows, total = list_articles(desk.store, filters, limit, offset)
+    rows, total = find_articles(desk.store, filters, limit, offset)
     return Page(items=[ArticleSummary.of(a) for a in rows], total=total, limit=limit, offset=offset)
 
 

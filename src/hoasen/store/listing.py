@@ -1,5 +1,5 @@
-"""Store queries the REST API needs that the Store does not offer yet: filtered, counted article
-listings, an article's duplicates and editing a source in place."""
+"""Filtered, counted article listings (newest first): `hoasen articles` and the API's
+`/articles`. The Store's own `list_articles` is the unfiltered case."""
 
 from __future__ import annotations
 
@@ -24,10 +24,12 @@ class ArticleFilters:
     include_duplicates: bool = False
 
 
-def list_articles(
-    store: Store, filters: ArticleFilters, limit: int, offset: int
+def find_articles(
+    store: Store, filters: ArticleFilters, limit: int, offset: int = 0
 ) -> tuple[list[StoredArticle], int]:
     """One page of articles passing `filters`, newest first, and how many pass in all."""
+    if limit < 0 or offset < 0:
+        raise UsageError("the limit and the offset cannot be negative")
     a = schema.articles.c
     where = _where(store, filters)
     when = func.coalesce(a.published, a.fetched)
