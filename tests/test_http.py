@@ -304,6 +304,39 @@ def test_host_delay_spaces_requests(settings: Settings, server: LoopbackServer) 
     assert max(s.started for s in server.seen) - before >= 0.4
 
 
+def test_robots_crawl_delay_spaces_requests(settings: Settings, server: LoopbackServer) -> None:
+    """A site asking `Crawl-delay: 1` gets its pages a second apart although http_host_delay
+    is 0; robots.txt itself is asked first, without waiting."""
+    server.routes["/robots.txt"] = Reply(
+        body=b"User-agent: *\nCrawl-delay: 1\n", content_type="text/plain"
+    )
+    server.routes["/p"] = Reply(body=PAGE)
+    polite = replace(settings, http_host_delay=0.0, http_per_host=4)
+    _fetch_many(polite, [server.url("/p") for _ in range(2)])
+    pages = sorted(s.started for s in server.seen if s.path == "/p")
+    assert len(pages) == 2 and pages[1] - pages[0] >= 0.95
+
+
+def test_crawl_delay_is_capped(settings: Settings, server: LoopbackServer) -> None:
+    """A site asking an hour between pages gets http_max_crawl_delay (0: Crawl-delay off)."""
+    server.routes["/robots.txt"] = Reply(
+        body=b"User-agent: *\nCrawl-delay: 3600\n", content_type="text/plain"
+    )
+    server.routes["/p"] = Reply(body=PAGE)
+    capped = replace(settings, http_host_delay=0.0, http_per_host=4, http_max_crawl_delay=0.3)
+    _fetch_many(capped, [server.url("/p") for _ in range(2)])
+    pages = sorted(s.started for s in server.seen if s.path == "/p")
+    assert 0.25 <= pages[1] - pages[0] < 60
+    off = replace(capped, http_max_crawl_delay=0.0)
+
+    async def delays() -> dict[str, float]:
+        async with SafeFetcher(off) as fetcher:
+            await fetcher.fetch(server.url("/p"))
+            return dict(fetcher._crawl_delays)
+
+    assert asyncio.run(delays()) == {}
+
+
 def test_conditional_get_not_modified(settings: Settings, server: LoopbackServer) -> None:
     stamp = "Tue, 04 Mar 2025 08:00:00 GMT"
 

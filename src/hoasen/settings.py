@@ -51,6 +51,11 @@ class Settings:
     http_host_delay: float = _setting(
         1.0, "Seconds between two requests to the same host (politeness)."
     )
+    http_max_crawl_delay: float = _setting(
+        60.0,
+        "A site's robots.txt Crawl-delay is honoured (when longer than http_host_delay) up to "
+        "this many seconds; 0 ignores Crawl-delay.",
+    )
     http_concurrency: int = _setting(32, "Most requests in flight at once while polling.")
     http_per_host: int = _setting(2, "Most requests in flight at once to one host.")
     feed_max_entries: int = _setting(100, "Most entries followed per feed and poll.")

@@ -197,6 +197,7 @@ class SafeFetcher:
         self._hosts_checked: dict[tuple[str, int], list[str]] = {}
         self._robots: dict[str, RobotFileParser | FetchError | None] = {}
         self._robots_locks: dict[str, asyncio.Lock] = {}
+        self._crawl_delays: dict[str, float] = {}  # host -> its robots.txt Crawl-delay
 
     def _new_client(self, transport: httpx.AsyncBaseTransport) -> httpx.AsyncClient:
         return httpx.AsyncClient(
@@ -379,8 +380,9 @@ class SafeFetcher:
         return _HostGate(self, host, sem, self._global)
 
     async def _wait_turn(self, host: str) -> None:
-        """Space request starts to one host at least `http_host_delay` seconds apart."""
-        delay = self.settings.http_host_delay
+        """Space request starts to one host at least `http_host_delay` seconds apart, or its
+        robots.txt Crawl-delay when that is longer (up to `http_max_crawl_delay`)."""
+        delay = max(self.settings.http_host_delay, self._crawl_delays.get(host, 0.0))
         if delay <= 0:
             return
         now = asyncio.get_running_loop().time()
@@ -455,7 +457,21 @@ class SafeFetcher:
             return exc
         parser = RobotFileParser()
         parser.parse(result.content.decode("utf-8", errors="replace").splitlines())
+        self._note_crawl_delay(origin, parser)
         return parser
+
+    def _note_crawl_delay(self, origin: str, rules: RobotFileParser) -> None:
+        """Remember the Crawl-delay the site asks of our user agent (capped)."""
+        cap = self.settings.http_max_crawl_delay
+        try:
+            asked = rules.crawl_delay(self.settings.http_user_agent)
+        except (TypeError, ValueError):  # a malformed value: no delay asked
+            asked = None
+        if asked is None or cap <= 0:
+            return
+        host = _host_port(origin)[0]
+        delay = min(float(asked), cap)
+        self._crawl_delays[host] = max(delay, self._crawl_delays.get(host, 0.0))
 
 
 class _HostGate:
