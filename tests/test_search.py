@@ -412,3 +412,16 @@ def test_search_page_says_whether_more_follow(
     assert (ids(hits), more) == (ids(everything[4:]), False)
     hits, more = index.search_page("ha long", limit=5)
     assert (len(hits), more) == (5, False)
+
+
+def test_snippets_can_be_cut_later_for_the_hits_shown(index: SearchIndex) -> None:
+    """The web search ranks a pool of hits for its facets without snippets, then cuts them
+    only for the hits it shows: the same snippets as a plain search."""
+    for n in range(4):
+        add(index, f"Report {n}", f"Tàu cập cảng Quảng Ninh lần thứ {n} trong tuần.", "vi")
+    plain = index.search("quang ninh", limit=10)
+    bare = index.search("quang ninh", limit=10, snippets=False)
+    assert [h.id for h in bare] == [h.id for h in plain] and {h.snippet for h in bare} == {""}
+    later = index.with_snippets(bare[:2], "quang ninh")
+    assert later == plain[:2] and "**Quảng Ninh**" in later[0].snippet
+    assert index.with_snippets([], "quang ninh") == []

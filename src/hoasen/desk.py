@@ -168,8 +168,10 @@ class Desk:
         since: datetime | None = None,
         until: datetime | None = None,
         limit: int | None = None,
+        snippets: bool = True,
     ) -> list[SearchHit]:
-        """Ranked full-text search in every language."""
+        """Ranked full-text search in every language (snippets left empty when not asked
+        for: `search_index.with_snippets` cuts them later for the hits shown)."""
         self._check_language(language)
         return self.search_index.search(
             query,
@@ -178,6 +180,7 @@ class Desk:
             since=since,
             until=until,
             limit=limit or self.settings.search_limit,
+            snippets=snippets,
         )
 
     def search_page(

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -190,11 +190,13 @@ class SearchIndex:
         limit: int = 20,
         offset: int = 0,
         include_duplicates: bool = False,
+        snippets: bool = True,
     ) -> list[SearchHit]:
-        """Best-ranked articles matching every word of `query` (phrases in "quotes")."""
+        """Best-ranked articles matching every word of `query` (phrases in "quotes"); without
+        `snippets` the hits' snippets are empty (see `with_snippets`)."""
         filters = self._filters(language, source, since, until, include_duplicates)
         ranked = self._ranked_page(query, language, source, filters, limit, offset)
-        return self._hits(ranked, query)
+        return self._hits(ranked, query, snippets)
 
     def search_page(
         self,
@@ -431,17 +433,22 @@ class SearchIndex:
             f" (SELECT 1 FROM articles a WHERE a.id = c.id AND {where} OFFSET 0) AS f"
         )
 
-    def _hits(self, ranked: Sequence[tuple[int, float]], query: str) -> list[SearchHit]:
+    def _hits(
+        self, ranked: Sequence[tuple[int, float]], query: str, snippets: bool = True
+    ) -> list[SearchHit]:
         if not ranked:
             return []
+        body = "text" if snippets else "''"  # no snippets: the texts need not be read at all
         stmt = (
-            text("SELECT id, title, text, language, published, url FROM articles WHERE id IN :ids")
+            text(
+                f"SELECT id, title, {body}, language, published, url FROM articles WHERE id IN :ids"
+            )
             .bindparams(bindparam("ids", expanding=True))
             .columns(published=UTCDateTime())
         )
         with self.store.engine.connect() as conn:
             rows = {int(r[0]): r for r in conn.execute(stmt, {"ids": [i for i, _ in ranked]})}
-        snippets = Snippets(self.analyzer, *self.analyzer.highlights(query))
+        cut = Snippets(self.analyzer, *self.analyzer.highlights(query)).snippet
         hits: list[SearchHit] = []
         for article_id, score in ranked:
             row = rows.get(article_id)
@@ -452,13 +459,20 @@ class SearchIndex:
                     id=article_id,
                     title=row[1],
                     language=row[3],
-                    snippet=snippets.snippet(row[2]),
+                    snippet=cut(row[2]) if snippets else "",
                     score=round(score, 6),
                     published=row[4],
                     url=row[5],
                 )
             )
         return hits
+
+    def with_snippets(self, hits: Sequence[SearchHit], query: str) -> list[SearchHit]:
+        """`hits` of a search made with `snippets=False`, now with their snippets: cut only
+        for the hits a page shows (they are most of a search's time)."""
+        ranked = [(h.id, h.score) for h in hits]
+        cut = {h.id: h.snippet for h in self._hits(ranked, query)}
+        return [replace(h, snippet=cut.get(h.id, "")) for h in hits]
 
 
 def _utc(value: datetime | None) -> datetime | None:

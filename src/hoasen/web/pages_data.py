@@ -215,6 +215,7 @@ def search(desk: Desk, form: SearchForm, lang: str) -> SearchResult:
         since=day_start(since_day, tz) if since_day else None,
         until=day_start(until_day + timedelta(days=1), tz) if until_day else None,
         limit=SEARCH_POOL,
+        snippets=False,  # cut below, for the hits shown only
     )
     ids = [h.id for h in hits]
     articles = {a.id: a for a in desk.store.get_articles(ids)}
@@ -250,8 +251,9 @@ def search(desk: Desk, form: SearchForm, lang: str) -> SearchResult:
         facets["entity"].update(entities.get(i, set()))
         partners += bool(src and src.partner)
     kept = [h for h in hits if keep(h.id)]
+    shown = desk.search_index.with_snippets(kept[:SEARCH_SHOWN], form.q)
     result = SearchResult(
-        hits=[(h, articles.get(h.id)) for h in kept[:SEARCH_SHOWN]],
+        hits=[(h, articles.get(h.id)) for h in shown],
         facets={k: [(v, n) for v, n in c.most_common(12) if v] for k, c in facets.items()},
         total=len(kept),
     )
