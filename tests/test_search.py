@@ -387,6 +387,21 @@ def test_the_first_match_is_found_however_deep(
     assert (found[1] if found else None) == expected
 
 
+@settings(max_examples=200, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.sampled_from([*SNIPPET_WORDS, "Long-term", "LONG.", "曼谷"]), max_size=120))
+def test_every_match_in_the_snippet_is_bold(analyzer: Analyzer, words: list[str]) -> None:
+    """Snippets check for matches piece by piece, skipping pieces whose folded text holds no
+    query word: the highlights must be those of checking every token."""
+    text = " ".join(words)
+    snippets = Snippets(analyzer, *analyzer.highlights("long 曼谷"))
+    out = snippets._render(text, 0, len(text))
+    spans = []
+    for m in scan(text):
+        spans.extend((m.start() + s, m.start() + e) for s, e in snippets._token_ranges(m))
+    bolded = re.findall(r"\*\*(.+?)\*\*", out)  # neighbouring matches share one pair
+    assert "".join(bolded).replace(" ", "") == "".join(text[s:e] for s, e in spans).replace(" ", "")
+
+
 def test_search_page_says_whether_more_follow(
     index: SearchIndex, monkeypatch: pytest.MonkeyPatch
 ) -> None:

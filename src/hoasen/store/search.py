@@ -37,6 +37,7 @@ SNIPPET_WORDS_AFTER = 20
 SNIPPET_CHARS_BEFORE = 20  # scripts without spaces
 SNIPPET_CHARS_AFTER = 60
 SNIPPET_SCAN_CHARS = 200_000
+SNIPPET_PIECE_CHARS = 48  # a snippet is checked piece by piece for matches to highlight
 SNIPPET_CHUNK_CHARS = 256  # text first folded to look for a match (then 512, 1024...)
 _SPACES = re.compile(r"\s+")
 _UNKNOWN: tuple[tuple[int, int], ...] = ((-1, -1),)  # a token not matched against the query yet
@@ -700,13 +701,21 @@ class Snippets:
         window = text[start:end]
         hits: list[tuple[int, int]] = []
         known = self._ranges.get
-        for m in scan(window):
-            ranges = known((m.group(), m.lastgroup == "word"), _UNKNOWN)
-            if ranges is _UNKNOWN:
-                ranges = self._token_ranges(m)
-            if ranges:
-                at = m.start()
-                hits.extend((at + s, at + e) for s, e in ranges)
+        a, size = 0, len(window)
+        while a < size and self.needles:
+            # a piece whose folded text holds no query word has no matching token (pieces end
+            # after a space, and no token nor folding reaches across one)
+            b = window.find(" ", a + SNIPPET_PIECE_CHARS) + 1 or size
+            folded = self.fold(window[a:b])
+            if any(needle in folded for needle in self.needles):
+                for m in _TOKEN.finditer(window, a, b):
+                    ranges = known((m.group(), m.lastgroup == "word"), _UNKNOWN)
+                    if ranges is _UNKNOWN:
+                        ranges = self._token_ranges(m)
+                    if ranges:
+                        at = m.start()
+                        hits.extend((at + s, at + e) for s, e in ranges)
+            a = b
         merged: list[list[int]] = []
         for s, e in sorted(hits):
             if merged and (s <= merged[-1][1] or not window[merged[-1][1] : s].strip()):
