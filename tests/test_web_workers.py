@@ -130,12 +130,15 @@ def test_closed_connections_make_room_on_their_worker(pool: Pool) -> None:
     assert len(pool.received(1)) == 3
 
 
-def test_a_worker_that_exits_gets_no_more_connections(pool: Pool) -> None:
+def test_a_worker_that_exits_gets_no_more_connections(
+    pool: Pool, caplog: pytest.LogCaptureFixture
+) -> None:
     pool.far[0].close()  # worker 0 died: its channel is closed
     with __import__("selectors").DefaultSelector() as selector:
         selector.register(pool.dispatcher.workers[0].channel, 1, pool.dispatcher.workers[0])
         pool.dispatcher._closed(selector, pool.dispatcher.workers[0])
     assert not pool.dispatcher.workers[0].alive
+    assert "a server worker (process None) exited; 1 left" in caplog.text
     pool.connect(4)
     assert pool.dispatcher.workers[1].connections == 4
     for accepted in pool.received(1):

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import multiprocessing
 import os
 import selectors
@@ -23,6 +24,8 @@ import socket
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+
+_log = logging.getLogger("uvicorn.error")
 
 ACCEPT_BURST = 64  # connections accepted per wake-up before the parent looks at its workers
 BACKLOG = 2048
@@ -130,6 +133,11 @@ class Dispatcher:
         if not data:  # the worker exited
             worker.alive = False
             selector.unregister(worker.channel)
+            if not self.stopping:
+                left = sum(w.alive for w in self.workers)
+                _log.warning(
+                    "a server worker (process %s) exited; %d left", worker.process.pid, left
+                )
             return
         worker.connections = max(0, worker.connections - data.count(CLOSED))
 
