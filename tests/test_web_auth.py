@@ -441,13 +441,18 @@ def test_serve_with_workers_hands_uvicorn_the_app_factory(
 
     db = f"sqlite:///{tmp_path / 'workers.db'}"
     calls: list[tuple[Any, ...]] = []
-    monkeypatch.setattr(workers, "serve_workers", lambda *args: calls.append(args))
+    monkeypatch.setattr(workers, "serve_workers", lambda *args: calls.append(args) or True)
     monkeypatch.setenv("HOASEN_DATABASE_URL", "set by serve")  # restored after the test
     done = _cli(db, "serve", "--port", "8123", "--workers", "2")
     assert done.exit_code == 0, done.output
     assert calls == [("hoasen.web.app:app_from_env", "127.0.0.1", 8123, 2)]
     assert os.environ["HOASEN_DATABASE_URL"] == db  # what each worker's app is built from
     assert _cli(db, "serve", "--workers", "0").exit_code == 2
+    monkeypatch.setenv("HOASEN_WEB_SEARCH_CONCURRENCY", "0")
+    refused = _cli(db, "serve", "--workers", "2")
+    assert refused.exit_code == 2 and "web_search_concurrency" in refused.output
+    assert len(calls) == 1  # checked before any worker started
+    monkeypatch.delenv("HOASEN_WEB_SEARCH_CONCURRENCY")
     monkeypatch.setenv("HOASEN_CONFIG", os.devnull)
     from hoasen.web.app import app_from_env
 

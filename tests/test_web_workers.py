@@ -25,7 +25,7 @@ from hoasen.web.workers import (
     listening_socket,
 )
 
-pytestmark = pytest.mark.skipif(
+needs_fd_passing = pytest.mark.skipif(
     not can_dispatch(), reason="handing sockets between processes needs Unix (SCM_RIGHTS)"
 )
 
@@ -93,6 +93,7 @@ def pool() -> Iterator[Pool]:
     made.close()
 
 
+@needs_fd_passing
 def test_connections_are_split_evenly_between_workers(pool: Pool) -> None:
     pool.connect(20)
     assert [w.connections for w in pool.dispatcher.workers] == [10, 10]
@@ -103,6 +104,7 @@ def test_connections_are_split_evenly_between_workers(pool: Pool) -> None:
         accepted.close()
 
 
+@needs_fd_passing
 def test_a_handed_connection_talks_to_its_client(pool: Pool) -> None:
     pool.connect(1)
     (accepted,) = pool.received(0) + pool.received(1)
@@ -114,6 +116,7 @@ def test_a_handed_connection_talks_to_its_client(pool: Pool) -> None:
         assert pool.clients[0].recv(4) == b"pong"
 
 
+@needs_fd_passing
 def test_closed_connections_make_room_on_their_worker(pool: Pool) -> None:
     """Least connections, not turns: a worker whose clients left gets the next ones."""
     pool.connect(6)
@@ -130,6 +133,7 @@ def test_closed_connections_make_room_on_their_worker(pool: Pool) -> None:
     assert len(pool.received(1)) == 3
 
 
+@needs_fd_passing
 def test_a_worker_that_exits_gets_no_more_connections(
     pool: Pool, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -145,6 +149,7 @@ def test_a_worker_that_exits_gets_no_more_connections(
         accepted.close()
 
 
+@needs_fd_passing
 def test_no_live_worker_means_the_connection_is_not_taken(pool: Pool) -> None:
     for worker in pool.dispatcher.workers:
         worker.alive = False
@@ -159,6 +164,7 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+@needs_fd_passing
 def test_serve_with_two_workers_answers_over_many_connections(tmp_path: Path) -> None:
     """The real thing: `hoasen serve --workers 2` answers on every connection, then stops
     cleanly on SIGTERM."""
@@ -199,6 +205,16 @@ def test_serve_with_two_workers_answers_over_many_connections(tmp_path: Path) ->
         if server.poll() is None:
             server.kill()
             server.wait()
+
+
+@needs_fd_passing
+def test_workers_that_cannot_start_are_reported() -> None:
+    """Workers whose app cannot be built exit; serve_workers then says so (the command exits
+    1) instead of waiting forever."""
+    from hoasen.web.workers import serve_workers
+
+    port = _free_port()
+    assert serve_workers("hoasen.no_such_module:app", "127.0.0.1", port, 2) is False
 
 
 def test_workers_fall_back_to_uvicorn_where_sockets_cannot_be_handed(

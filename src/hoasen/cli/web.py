@@ -54,10 +54,11 @@ def serve(
     import uvicorn
 
     from hoasen.desk import Desk
-    from hoasen.web.app import create_app
+    from hoasen.web.app import check_web_settings, create_app
 
     with _errors():
         settings = _settings(ctx)
+        check_web_settings(settings)
         desk = Desk(settings)
         try:
             if not Accounts(desk.store).list_users():
@@ -82,7 +83,9 @@ def serve(
             os.environ["HOASEN_DATABASE_URL"] = state.db
         from hoasen.web.workers import serve_workers
 
-        serve_workers("hoasen.web.app:app_from_env", bind_host, bind_port, workers)
+        if not serve_workers("hoasen.web.app:app_from_env", bind_host, bind_port, workers):
+            err.print("the server's workers stopped on their own (see above)", highlight=False)
+            raise typer.Exit(1)
 
 
 @user_app.command("add")

@@ -48,6 +48,7 @@ def create_app(
 ) -> FastAPI:
     """The desk's FastAPI app. A Desk made here (none given) is closed when the app stops;
     `accounts` exists for tests that want a cheaper password hasher."""
+    check_web_settings(settings)
     own_desk = desk is None
     the_desk = desk if desk is not None else Desk(settings)
 
@@ -70,11 +71,6 @@ def create_app(
     )
     app.state.desk = the_desk
     app.state.settings = settings
-    if settings.web_search_concurrency < 1:
-        raise ConfigError(
-            f"setting web_search_concurrency: {settings.web_search_concurrency} is not a "
-            "number of searches (1 or more)"
-        )
     app.state.search_limiter = anyio.CapacityLimiter(settings.web_search_concurrency)
     app.state.accounts = accounts or Accounts(
         the_desk.store, session_hours=settings.web_session_hours
@@ -95,6 +91,16 @@ def create_app(
     app.include_router(api.router)
     app.include_router(pages.router, dependencies=csrf)
     return app
+
+
+def check_web_settings(settings: Settings) -> None:
+    """ConfigError for web settings the server cannot run with (checked before any worker
+    starts, so a bad value is one clear message rather than a crash per worker)."""
+    if settings.web_search_concurrency < 1:
+        raise ConfigError(
+            f"setting web_search_concurrency: {settings.web_search_concurrency} is not a "
+            "number of searches (1 or more)"
+        )
 
 
 def app_from_env() -> FastAPI:

@@ -142,13 +142,14 @@ class Dispatcher:
         worker.connections = max(0, worker.connections - data.count(CLOSED))
 
 
-def serve_workers(factory: str, host: str, port: int, workers: int, **options: Any) -> None:
+def serve_workers(factory: str, host: str, port: int, workers: int, **options: Any) -> bool:
     """Serve the app made by `factory` ("module:function") on `host`:`port` from `workers`
     processes with balanced connections (uvicorn's own shared socket where sockets cannot be
-    handed between processes). `options` go to uvicorn.Config."""
+    handed between processes). `options` go to uvicorn.Config. False when the workers all
+    exited on their own (they could not start, or crashed) rather than being stopped."""
     if not can_dispatch():
         _uvicorn_workers(factory, host, port, workers, **options)
-        return
+        return True
     listening = listening_socket(host, port)
     context = multiprocessing.get_context("spawn")
     pool: list[Worker] = []
@@ -166,10 +167,11 @@ def serve_workers(factory: str, host: str, port: int, workers: int, **options: A
         dispatcher.stopping = True
 
     previous = signal.signal(signal.SIGTERM, stop)
+    interrupted = False
     try:
         dispatcher.run()
     except KeyboardInterrupt:
-        pass  # Ctrl-C reached the workers too: they shut down on their own
+        interrupted = True  # Ctrl-C reached the workers too: they shut down on their own
     finally:
         signal.signal(signal.SIGTERM, previous)
         listening.close()
@@ -182,6 +184,7 @@ def serve_workers(factory: str, host: str, port: int, workers: int, **options: A
                 worker.process.kill()
                 worker.process.join()
             worker.channel.close()
+    return dispatcher.stopping or interrupted
 
 
 def _worker_main(factory: str, channel: socket.socket, options: dict[str, Any]) -> None:
