@@ -372,8 +372,8 @@ SNIPPET_WORDS = ["Hạ", "LONG", "long", "Halong", "along", "longer", "ninh", "Q
 
 @settings(max_examples=200, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
-    st.lists(st.sampled_from(SNIPPET_WORDS), min_size=1, max_size=400),
-    st.integers(min_value=0, max_value=4),
+    st.lists(st.sampled_from(SNIPPET_WORDS), min_size=60, max_size=400),
+    st.integers(min_value=0, max_value=8),
 )
 def test_the_first_match_is_found_however_deep(
     analyzer: Analyzer, words: list[str], filler: int
