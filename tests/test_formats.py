@@ -373,3 +373,40 @@ def test_parse_and_split_raise_only_input_rejected(data: bytes, fmt: str) -> Non
                 assert article.text.strip() and isinstance(article.title, str)
     except InputRejected as exc:
         assert exc.reason
+
+
+@pytest.mark.parametrize(
+    ("title", "site", "expected"),
+    [
+        (
+            "Quảng Ninh đón khách Hàn Quốc | Báo Quảng Ninh",
+            "Báo Quảng Ninh",
+            "Quảng Ninh đón khách Hàn Quốc",
+        ),
+        (
+            "15 Jahre rete-mirabile.net — rete-mirabile.net",
+            "rete-mirabile.net",
+            "15 Jahre rete-mirabile.net",
+        ),
+        (
+            "Windows 10 Netzwerk langsam | IT-Learner.de",
+            "it-learner.de",
+            "Windows 10 Netzwerk langsam",
+        ),
+        (
+            "武汉的声音：有英勇的你，才有英雄的城！-新华网",
+            "新华网",
+            "武汉的声音：有英勇的你，才有英雄的城！",
+        ),
+        (
+            "Quang Ninh - Ha Long: a new bridge",
+            "vnexpress.net",
+            "Quang Ninh - Ha Long: a new bridge",
+        ),
+        ("Ha Long Bay - Vietnam", "vnexpress.net", "Ha Long Bay - Vietnam"),
+    ],
+)
+def test_the_site_name_is_cut_from_the_title(title: str, site: str, expected: str) -> None:
+    from hoasen.ingest.formats import _strip_site
+
+    assert _strip_site(title, (site, None)) == expected

@@ -98,8 +98,10 @@ _DATE_PARAMS = {
     "extensive_search": True,
     "outputformat": "%Y-%m-%dT%H:%M:%S%z",
 }
+# 'Headline | Site' (the site part may hold a hyphen inside a word: 'IT-Learner.de')
 _TITLE_SUFFIX = re.compile(
-    r"^(.+?)\s*(?:\s[|\-–—›»⋆·:]{1,2}\s|[|｜_]|(?<=[\u3000-\u9fff！？」）])[-—])\s*([^|\-–—›»⋆·_｜]{2,40})$"
+    r"^(.+?)\s*(?:\s[|\-–—›»⋆·:]{1,2}\s|[|｜_]|(?<=[\u3000-\u9fff！？」）])[-—])\s*"
+    r"((?:[^|\-–—›»⋆·_｜]|(?<=\w)-(?=\w)){2,40})$"
 )
 _SENTENCE_END = re.compile(r"(?<=[.!?。！？])\s+|(?<=[。！？])")
 
