@@ -410,3 +410,44 @@ def test_the_site_name_is_cut_from_the_title(title: str, site: str, expected: st
     from hoasen.ingest.formats import _strip_site
 
     assert _strip_site(title, (site, None)) == expected
+
+
+def _page(title: str, *headings: str) -> bytes:
+    body = "".join(f"<h1>{h}</h1>" for h in headings)
+    paragraphs = "".join(f"<p>{p}</p>" for p in PARAGRAPHS)
+    return (
+        f'<html><head><meta property="og:title" content="{title}"></head>'
+        f"<body><article>{body}{paragraphs}"
+        "</article></body></html>"
+    ).encode()
+
+
+@pytest.mark.parametrize(
+    ("title", "headings", "expected"),
+    [
+        # the page's one h1 inside a longer metadata title: the h1 is the headline
+        (
+            "Tin tức - Hợp tác báo chí Việt - Trung mở rộng - Báo Quảng Ninh",
+            ["Hợp tác báo chí Việt - Trung mở rộng"],
+            "Hợp tác báo chí Việt - Trung mở rộng",
+        ),
+        # a short h1 (a section name), two h1s, or an h1 the title does not hold: the title
+        # (the page's og:title, which trafilatura prefers to an h1)
+        (
+            "Hợp tác báo chí Việt - Trung mở rộng",
+            ["Tin tức"],
+            "Hợp tác báo chí Việt - Trung mở rộng",
+        ),
+        (
+            "Hợp tác mở rộng, trao đổi tin bài",
+            ["Hợp tác mở rộng", "Khác nữa đây"],
+            "Hợp tác mở rộng, trao đổi tin bài",
+        ),
+        ("Hợp tác báo chí mở rộng", ["Một tiêu đề hoàn toàn khác"], "Hợp tác báo chí mở rộng"),
+    ],
+)
+def test_the_one_h1_wins_when_the_title_wraps_it(
+    title: str, headings: list[str], expected: str
+) -> None:
+    article = parse(raw("page.html", "html", _page(title, *headings)))
+    assert article.title == expected
