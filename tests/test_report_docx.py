@@ -6,6 +6,8 @@ from __future__ import annotations
 import copy
 import io
 import json
+import shutil
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -229,3 +231,34 @@ def test_control_characters_in_titles_do_not_break_the_file(doc: dict[str, Any])
     doc["articles"][0]["title"] = "Quảng\x0bNinh\x00 đón đoàn"
     word = _open(render(doc, "docx"))
     assert "QuảngNinh đón đoàn" in _texts(word)
+
+
+SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")
+
+
+@pytest.mark.skipif(SOFFICE is None, reason="LibreOffice (soffice) is not installed")
+@pytest.mark.skipif(shutil.which("pdftotext") is None, reason="poppler's pdftotext is missing")
+def test_libreoffice_opens_the_report(doc: dict[str, Any], tmp_path: Path) -> None:
+    """A real word processor reads the .docx: LibreOffice converts it to PDF, and the
+    Vietnamese and Chinese text, the numbers and the appendix come back out."""
+    source = tmp_path / "weekly.docx"
+    source.write_bytes(render_docx(doc))
+    profile = (tmp_path / "profile").as_uri()  # its own profile: no clash with a running one
+    assert SOFFICE is not None
+    command = [SOFFICE, f"-env:UserInstallation={profile}", "--headless"]
+    command += ["--convert-to", "pdf", "--outdir", str(tmp_path), str(source)]
+    done = subprocess.run(
+        command,
+        capture_output=True,
+        timeout=240,
+        check=False,
+    )
+    converted = tmp_path / "weekly.pdf"
+    assert converted.is_file(), done.stderr.decode(errors="replace")
+    text = subprocess.run(
+        ["pdftotext", "-layout", str(converted), "-"], capture_output=True, check=True
+    ).stdout.decode()
+    assert i18n.translations("vi").gettext("Appendix: articles") in text
+    assert doc["number"] in text
+    for article in doc["articles"][:3] + doc["articles"][-3:]:
+        assert " ".join(article["title"].split()[:3]) in " ".join(text.split())
