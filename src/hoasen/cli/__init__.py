@@ -45,6 +45,11 @@ T = TypeVar("T")
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")]
 TextArg = Annotated[str, typer.Argument(help="A UTF-8 text file, or - for standard input.")]
 TextLangOpt = Annotated[str | None, typer.Option("--lang", help="vi, en, zh... (else detected).")]
+# Filters shared by the listing commands (articles, search)
+OnlyLangOpt = Annotated[str | None, typer.Option("--lang", help="Only this language.")]
+OnlySourceOpt = Annotated[str | None, typer.Option("--source", help="Only this source.")]
+SinceOpt = Annotated[str | None, typer.Option("--since", help="From this date (YYYY-MM-DD).")]
+UntilOpt = Annotated[str | None, typer.Option("--until", help="Up to this date.")]
 
 
 class State:
@@ -343,12 +348,10 @@ def sources_remove(
 @app.command()
 def articles(
     ctx: typer.Context,
-    lang: Annotated[str | None, typer.Option("--lang", help="Only this language.")] = None,
-    source: Annotated[str | None, typer.Option("--source", help="Only this source.")] = None,
-    since: Annotated[
-        str | None, typer.Option("--since", help="From this date (YYYY-MM-DD).")
-    ] = None,
-    until: Annotated[str | None, typer.Option("--until", help="Up to this date.")] = None,
+    lang: OnlyLangOpt = None,
+    source: OnlySourceOpt = None,
+    since: SinceOpt = None,
+    until: UntilOpt = None,
     limit: Annotated[int, typer.Option("--limit", min=0, help="How many, newest first.")] = 50,
     offset: Annotated[int, typer.Option("--offset", min=0, help="Skip this many first.")] = 0,
     include_all: Annotated[bool, typer.Option("--all", help="Include duplicates.")] = False,
@@ -385,12 +388,10 @@ def articles(
 def search(
     ctx: typer.Context,
     query: Annotated[str, typer.Argument(help='Words to find; "quotes" for a phrase.')],
-    lang: Annotated[str | None, typer.Option("--lang", help="Only this language.")] = None,
-    source: Annotated[str | None, typer.Option("--source", help="Only this source.")] = None,
-    since: Annotated[
-        str | None, typer.Option("--since", help="From this date (YYYY-MM-DD).")
-    ] = None,
-    until: Annotated[str | None, typer.Option("--until", help="Up to this date.")] = None,
+    lang: OnlyLangOpt = None,
+    source: OnlySourceOpt = None,
+    since: SinceOpt = None,
+    until: UntilOpt = None,
     limit: Annotated[int | None, typer.Option("--limit", help="How many results.")] = None,
     as_json: JsonOpt = False,
 ) -> None:

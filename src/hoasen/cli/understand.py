@@ -15,6 +15,7 @@ from rich.table import Table
 from hoasen.analyze.pipeline import STAGES
 from hoasen.cli import (
     JsonOpt,
+    SinceOpt,
     TextArg,
     TextLangOpt,
     _desk,
@@ -35,8 +36,6 @@ topics_app = typer.Typer(help="Topic taxonomy, training and prediction.", no_arg
 gazetteer_app = typer.Typer(help="The multilingual gazetteer of entities.", no_args_is_help=True)
 app.add_typer(topics_app, name="topics")
 app.add_typer(gazetteer_app, name="gazetteer")
-
-SinceOpt = Annotated[str | None, typer.Option("--since", help="From this date (YYYY-MM-DD).")]
 
 
 @contextmanager
