@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hoasen.store.analyzer import Analyzer, bigrams, unbigram
+from hoasen.store.analyzer import MAX_CUT_CHARS, Analyzer, bigrams, cut_phrases, unbigram
 from hoasen.store.search import match_expression, snippet, tsquery_literal
 
 VIETNAMESE_LETTERS = (
@@ -149,6 +149,68 @@ def test_query_plan_words_phrases_and_terms(analyzer: Analyzer) -> None:
     assert "广西" in cjk.terms
     assert analyzer.plan_query("  ***  ").empty
     assert analyzer.plan_query('a "b c').groups == [["a"], ["b"], ["c"]]  # unmatched quote
+
+
+def test_query_plan_cuts_cjk_runs_where_punctuation_may_fall(analyzer: Analyzer) -> None:
+    plan = analyzer.plan_query("荷花特刊")  # Chinese: cut only between jieba's words
+    assert plan.groups == [["荷花", "花特", "特刊"]]
+    assert plan.choices(plan.groups[0]) == [["荷花", "花特", "特刊"], ["荷花", "特刊"]]
+    assert ["荷花", "花特", "特刊"] in (plan.phrases or [])  # together ranks first
+    assert analyzer.plan_query('"荷花特刊"').cuts == {}  # quotes: an exact phrase
+    assert analyzer.plan_query("广西").cuts == {}  # two characters: nothing to cut
+    assert analyzer.plan_query("กรุงเทพมหานคร").cuts == {}  # Thai is not cut
+    assert analyzer.plan_query("荷花 特刊").phrases == [["荷花", "特刊"], ["荷花", "花特", "特刊"]]
+    ja = analyzer.plan_query("千と千尋の神隠し", "ja")  # cut first where the script changes
+    assert ja.choices(ja.groups[0])[1:3] == [
+        ["千", "と千", "千尋", "尋の", "の神", "神隠", "隠し"],
+        ["千と", "千尋", "尋の", "の神", "神隠", "隠し"],
+    ]
+
+
+def test_cut_phrases_put_word_boundaries_first_and_stay_bounded() -> None:
+    everywhere = [["서", "울시"], ["서울", "시"], ["서", "울", "시"]]
+    assert cut_phrases("서울시", frozenset()) == everywhere
+    assert cut_phrases("서울시", frozenset({2}))[0] == ["서울", "시"]
+    assert len(cut_phrases("서울특별시장", frozenset())) == 6
+    assert cut_phrases("荷花特刊", frozenset({2}), anywhere=False) == [["荷花", "特刊"]]
+    assert cut_phrases("中" * (MAX_CUT_CHARS + 1), frozenset()) == []
+    assert cut_phrases("中国", frozenset()) == []
+
+
+def test_cut_highlights_are_starts_and_ends_of_runs(analyzer: Analyzer) -> None:
+    assert analyzer.cut_highlights("荷花特刊 Hạ Long") == ("荷花特", "花特刊", "荷花", "特刊")
+    assert analyzer.cut_highlights("广西 Hạ Long") == ()
+
+
+_SCRIPTS = ("荷花特刊人民日报一带路倡议", "千と尋の神隠しノルウェイ森", "서울특별시채식주의자")
+_MARKS = ("《", "》", "「", "」", "“", "”", "『", "』", "，", " ", "、", "·")
+
+
+@settings(max_examples=300)
+@given(st.data())
+def test_a_run_cut_by_punctuation_matches_one_of_its_choices(
+    analyzer: Analyzer, data: st.DataObject
+) -> None:
+    """Whatever one or two places punctuation cuts a run of up to 4 characters at, the text's
+    body tokens hold one of the query's phrases for the run, token after token (Chinese is
+    cut only between words: read as Japanese here)."""
+    alphabet = data.draw(st.sampled_from(_SCRIPTS))
+    run = data.draw(st.text(alphabet=alphabet, min_size=3, max_size=4))
+    cuts = sorted(data.draw(st.sets(st.integers(1, len(run) - 1), max_size=2)))
+    marks = [data.draw(st.sampled_from(_MARKS)) for _ in cuts]
+    text, at = "《", 0
+    for cut, mark in zip(cuts, marks, strict=True):
+        text += run[at:cut] + mark
+        at = cut
+    text += run[at:] + "》"
+    body = analyzer.index_tokens("", text, None).body.split()
+    plan = analyzer.plan_query(run, "ja")
+    choices = plan.choices(plan.groups[0])
+    assert any(
+        body[i : i + len(choice)] == choice
+        for choice in choices
+        for i in range(len(body) - len(choice) + 1)
+    )
 
 
 def test_highlights(analyzer: Analyzer) -> None:

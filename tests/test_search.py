@@ -93,6 +93,66 @@ def test_japanese_korean_thai_match(index: SearchIndex) -> None:
     assert index.search("부산") == []
 
 
+def test_cjk_query_matches_across_punctuation(index: SearchIndex) -> None:
+    """A CJK query typed without the marks finds a text that splits it with quotes, book-title
+    marks or other punctuation (issue 10.4): 《》, 「」, “”, 『』 and Korean particles."""
+    lotus = add(index, "副刊", "本报今日推出《荷花》特刊，介绍夏季风景。", "zh")
+    daily = add(index, "评论", "《人民日报》发表评论员文章，谈经济形势。", "zh")
+    belt = add(index, "外交", "“一带一路”倡议提出十周年。", "zh")
+    ghibli = add(index, "映画", "宮崎駿監督の「千と千尋の神隠し」が再上映される。", "ja")
+    norway = add(index, "読書", "村上春樹の『ノルウェイの森』を読んだ。", "ja")
+    han_kang = add(index, "책", "한강의 『채식주의자』를 읽었다.", "ko")
+    parasite = add(index, "영화", "봉준호 감독의 “기생충”이 칸에서 상을 받았다.", "ko")
+    assert ids(index.search("荷花特刊")) == [lotus]
+    assert ids(index.search("荷花 特刊")) == [lotus]
+    assert ids(index.search("人民日报发表")) == [daily]
+    assert ids(index.search("一带一路倡议")) == [belt]
+    assert ids(index.search("監督の千と千尋の神隠し")) == [ghibli]
+    assert ids(index.search("ノルウェイの森を読んだ")) == [norway]
+    assert ids(index.search("村上春樹のノルウェイの森")) == [norway]
+    assert ids(index.search("채식주의자를")) == [han_kang]
+    assert ids(index.search("기생충이")) == [parasite]
+    hit = index.search("荷花特刊")[0]
+    assert "《**荷花**》**特刊**" in hit.snippet
+
+
+def test_cjk_query_across_punctuation_keeps_order_and_adjacency(index: SearchIndex) -> None:
+    """Only punctuation may come between the parts of a run: not other words, not another
+    order; a quoted run stays an exact phrase."""
+    add(index, "副刊", "荷花2024特刊发行。", "zh")
+    add(index, "副刊", "特刊《荷花》发行。", "zh")
+    add(index, "副刊", "荷花与特刊发行。", "zh")
+    punctuated = add(index, "副刊", "《荷花》特刊发行。", "zh")
+    assert ids(index.search("荷花特刊")) == [punctuated]
+    assert index.search('"荷花特刊"') == []
+    assert index.search("人民日报发表") == []
+
+
+def test_cjk_adjacent_matches_rank_first(index: SearchIndex) -> None:
+    """Written together ranks above split by punctuation, which ranks above far apart (found
+    only when the query separates the words); one word alone is no match."""
+    apart = add(index, "副刊", "荷花开了，夏天来了，本报下周出版特刊。", "zh")
+    only_one = add(index, "副刊", "荷花开了，夏天来了，本报下周出版新闻。", "zh")
+    split = add(index, "副刊", "本报下周出版《荷花》特刊，夏天来了。", "zh")
+    together = add(index, "副刊", "本报下周出版荷花特刊，夏天来了。", "zh")
+    assert ids(index.search("荷花特刊")) == [together, split]
+    spaced = ids(index.search("荷花 特刊"))
+    assert set(spaced[:2]) == {together, split}
+    assert spaced[2:] == [apart]
+    assert only_one not in spaced
+    assert ids(index.search("首尔市长选举")) == []
+
+
+def test_latin_and_cjk_names_still_match(index: SearchIndex) -> None:
+    vi = add(index, "Hợp tác", "Quảng Ninh ký kết với Quảng Tây về du lịch Hạ Long.", "vi")
+    zh = add(index, "合作", "广西与越南广宁省签署旅游合作协议。", "zh")
+    assert ids(index.search("Quang Ninh")) == [vi]
+    assert ids(index.search("quang tay")) == [vi]
+    assert ids(index.search("Hạ Long")) == [vi]
+    assert ids(index.search("广西")) == [zh]
+    assert ids(index.search("广西越南")) == []
+
+
 def test_single_cjk_character_matches_as_prefix(index: SearchIndex) -> None:
     china = add(index, "新闻", "中国经济继续增长。", "zh")
     add(index, "新闻", "日本经济继续增长。", "zh")

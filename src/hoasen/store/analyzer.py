@@ -17,7 +17,7 @@ import unicodedata
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
-from itertools import pairwise
+from itertools import accumulate, chain, combinations, islice, pairwise
 from typing import Any, TypeVar
 
 from hoasen.analyze.segment import new_jieba_tokenizer
@@ -75,6 +75,12 @@ MAX_QUERY_CHARS = 1000
 MAX_GROUPS = 16
 MAX_TERMS = 16
 MAX_PHRASES = 8
+# A query run of Chinese/Japanese/Korean also matches the text with punctuation cutting it at
+# one or two places ("荷花特刊" finds "《荷花》特刊"): at most this many cut phrases per run, all
+# runs together, and only for runs this short (each cut phrase is as long as the run).
+MAX_CUTS = 6
+MAX_CUTS_TOTAL = 12
+MAX_CUT_CHARS = 24
 
 
 @dataclass(frozen=True)
@@ -97,11 +103,22 @@ class QueryPlan:
     groups: list[list[str]]
     terms: list[str]
     phrases: list[list[str]] | None = None
+    cuts: dict[str, list[list[str]]] | None = None  # " ".join(group) -> its cut phrases
 
     @property
     def empty(self) -> bool:
         """True when the query had nothing to search for."""
         return not self.groups
+
+    @property
+    def anchor(self) -> list[str]:
+        """The group with the fewest phrases: boosts are OR-ed with it (it holds whenever the
+        query matches, so they never widen what matches)."""
+        return min(self.groups, key=lambda g: len(self.choices(g)))
+
+    def choices(self, group: list[str]) -> list[list[str]]:
+        """The phrases any of which matches `group`: itself, then its punctuation-cut forms."""
+        return [group, *(self.cuts or {}).get(" ".join(group), [])]
 
 
 def is_fragment(token: str) -> bool:
@@ -119,6 +136,33 @@ def bigrams(run: str) -> list[str]:
     if len(run) < 2:
         return [run]
     return [run[i : i + 2] for i in range(len(run) - 1)]
+
+
+def cut_phrases(
+    run: str, boundaries: frozenset[int], anywhere: bool = True, limit: int = MAX_CUTS
+) -> list[list[str]]:
+    """Body tokens of `run` as the text holds it when punctuation cuts the run at one or two
+    places ("荷花特刊" as "《荷花》特刊" gives 荷花 特刊): cuts at word `boundaries` (offsets
+    in the run) come first, then (when `anywhere`) cuts elsewhere; at most `limit` phrases."""
+    size = len(run)
+    if size < 3 or size > MAX_CUT_CHARS or limit <= 0:
+        return []
+    bounds = [i for i in range(1, size) if i in boundaries]
+    others = [i for i in range(1, size) if i not in boundaries] if anywhere else []
+    cuts = chain(  # lazy: long runs only ever build the first `limit` cuts
+        ((i,) for i in bounds),
+        combinations(bounds, 2),
+        ((i,) for i in others),
+        (tuple(sorted(pair)) for pair in ((b, o) for b in bounds for o in others)),
+        combinations(others, 2),
+    )
+    out: list[list[str]] = []
+    for cut in islice(cuts, limit):
+        tokens: list[str] = []
+        for start, end in pairwise((0, *cut, size)):
+            tokens.extend(bigrams(run[start:end]))
+        out.append(tokens)
+    return out
 
 
 def unbigram(tokens: list[str]) -> str:
@@ -259,6 +303,7 @@ class Analyzer:
         groups: list[list[str]] = []
         phrases: list[list[str]] = []
         terms: list[str] = []
+        cuts: dict[str, list[list[str]]] = {}
         for index, part in enumerate(parts):
             folded = self.fold(part)
             matches = list(_TOKEN.finditer(folded))
@@ -270,14 +315,44 @@ class Analyzer:
                 seg = [
                     [m.group()] if m.lastgroup == "word" else bigrams(m.group()) for m in matches
                 ]
-                phrases.extend(a + b for a, b in pairwise(seg))
+                for (a, b), (ma, mb) in zip(pairwise(seg), pairwise(matches), strict=True):
+                    phrases.append(a + b)  # the words apart ("《荷花》特刊" for "荷花 特刊")
+                    if ma.lastgroup == mb.lastgroup != "word":  # and written together
+                        phrases.append(bigrams(ma.group() + mb.group()))
+                for m, group in zip(matches, seg, strict=True):
+                    key = " ".join(group)
+                    if m.lastgroup in ("cjk", "hangul") and key not in cuts:
+                        left = MAX_CUTS_TOTAL - sum(map(len, cuts.values()))
+                        limit = min(MAX_CUTS, left)
+                        starts, anywhere = self._cut_points(m, lang)
+                        cuts[key] = cut_phrases(m.group(), starts, anywhere, limit)
+                        if cuts[key]:
+                            phrases.append(group)  # the run unbroken ranks first
                 groups.extend(seg)
             terms.extend(self._query_terms(matches, lang))
+        groups = _unique(groups)[:MAX_GROUPS]
+        kept = {" ".join(g) for g in groups}
         return QueryPlan(
-            groups=_unique(groups)[:MAX_GROUPS],
+            groups=groups,
             terms=_unique(terms)[:MAX_TERMS],
             phrases=_unique(phrases)[:MAX_PHRASES],
+            cuts={k: v for k, v in cuts.items() if v and k in kept},
         )
+
+    def _cut_points(self, run: re.Match[str], lang: str | None) -> tuple[frozenset[int], bool]:
+        """Offsets in a CJK/Hangul run where a word starts (punctuation falls there), and
+        whether to cut elsewhere too. Chinese is cut only between jieba's words (each cut
+        phrase costs search time); Japanese words are guessed where the script changes."""
+        text = run.group()
+        if run.lastgroup != "cjk" or len(text) < 3 or len(text) > MAX_CUT_CHARS:
+            return frozenset(), True
+        if _HAS_KANA.search(text) is None:
+            if lang not in (None, "zh"):
+                return frozenset(), True
+            words = self._chinese().cut(text, HMM=False)
+            return frozenset(accumulate(len(w) for w in words)), False
+        kinds = [_script(c) for c in text]
+        return frozenset(i for i in range(1, len(text)) if kinds[i] != kinds[i - 1]), True
 
     def highlights(self, query: str) -> tuple[frozenset[str], tuple[str, ...]]:
         """What snippets should bold for `query`: folded words, and folded CJK/Thai/Hangul runs."""
@@ -289,6 +364,17 @@ class Analyzer:
             elif m.group() not in runs:
                 runs.append(m.group())
         return frozenset(words), tuple(runs)
+
+    def cut_highlights(self, query: str) -> tuple[str, ...]:
+        """Folded starts and ends (two characters or more) of the query's CJK/Hangul runs that
+        punctuation may cut (see `cut_phrases`): what snippets bold when no whole run is found."""
+        pieces: list[str] = []
+        for m in _TOKEN.finditer(self.fold(_QUOTES.sub(" ", query[:MAX_QUERY_CHARS]))):
+            run = m.group()
+            if m.lastgroup in ("cjk", "hangul") and 3 <= len(run) <= MAX_CUT_CHARS:
+                for size in range(len(run) - 1, 1, -1):
+                    pieces.extend((run[:size], run[-size:]))
+        return tuple(dict.fromkeys(pieces))
 
     def _query_terms(self, matches: list[re.Match[str]], lang: str | None) -> list[str]:
         out: list[str] = []
@@ -317,6 +403,13 @@ class Analyzer:
                 for size in (2, 3):
                     out.extend("".join(run[i : i + size]) for i in range(len(run) - size + 1))
         return out
+
+
+def _script(char: str) -> int:
+    """0 for Han, 1 for hiragana, 2 for katakana (and other kana-block characters)."""
+    if "\u3040" <= char <= "\u309f":
+        return 1
+    return 0 if _HAN_ONLY.match(char) else 2
 
 
 def _unique(items: list[_T]) -> list[_T]:
