@@ -480,6 +480,8 @@ _VI_STOP = _words(
     "phê|quyết|công|cấp|đưa|gửi|mở|đạt|giảm|tăng|kiểm|chỉ|đặt|ủng|hỗ|giới|báo|cáo|xin|muốn|"
     "cần|phải|sắp|nói|hỏi|trả|lời|kêu|gọi|lên|án|cảnh|tuyên|bố"
 )
+# Streets, schools and the like bear people's names: 'đường Lê Lợi' is no person.
+_VI_NAMED_AFTER = _words("đường|phố|ngõ|ngách|hẻm|kiệt|trường|cầu|chợ|bến|lăng|đền|chùa")
 _VI_SURNAMES = _words(
     "nguyễn|trần|lê|phạm|hoàng|huỳnh|phan|vũ|võ|đặng|bùi|đỗ|hồ|ngô|dương|lý|đoàn|trịnh|đinh|"
     "lương|mai|tô|tôn|trương|lâm|đào|cao|hà|vương|châu|quách|thái|triệu|kiều|lưu|tạ|chu|mạc|"
@@ -512,6 +514,9 @@ class VietnameseRules:
 
     name = "rules-vi"
     version = RULES_VERSION
+    # An organisation opening with a head word (Sở, Bộ, UBND...) may wrap the mentions an
+    # engine found inside it (entities.py): 'Sở Y tế tỉnh Quảng Ninh' is one organisation.
+    wraps_engine = True
 
     def __init__(self, gazetteer: Gazetteer | None = None) -> None:
         self.gazetteer = gazetteer
@@ -647,6 +652,7 @@ class VietnameseRules:
                 and tokens[i].key in _VI_SURNAMES
                 and _vi_cap(tokens[i].text)
                 and (i == 0 or not _vi_cap(tokens[i - 1].text))
+                and (i == 0 or tokens[i - 1].key not in _VI_NAMED_AFTER)
             ):
                 k = self._person_end(tokens, i, known)
                 if 3 <= k - i <= 4 and i not in known:
@@ -717,28 +723,43 @@ class VietnameseRules:
 def fix_vietnamese_mention(text: str, m: Mention) -> Mention | None:
     """Tidy a statistical model's Vietnamese mention: drop leading titles ('Bí thư', 'Thứ
     trưởng') and lower-case words (names start with a capital), type spans opening with an
-    organisation head ('Đài', 'Bộ') ORG, cut 'tỉnh' / 'thành phố' off places. None when what is
-    left is no name: nothing capitalised, a weekday, a number, an unknown 2-3 letter acronym."""
+    administrative head ('Đài', 'Bộ', 'UBND') ORG. None when what is left is no name: nothing
+    capitalised, a bare head ('Bộ'), a weekday, a number, an unknown 2-3 letter acronym. Place
+    words the model kept ('tỉnh Quảng Ninh', 'quận 1') and its type for a hospital or a school
+    stay: they follow the news the model was trained on."""
     tokens = _tokens(m.text)
     i = 0
     while i < len(tokens):
         n = _phrase_at(tokens, i, _VI_TITLES)
         if n:
             i += n
-        elif not _vi_cap(tokens[i].text):
-            i += 1
-        else:
+            continue
+        n = _phrase_at(tokens, i, _VI_LOC_PREFIX)
+        if _vi_cap(tokens[i].text) or (
+            n
+            and i + n < len(tokens)
+            and (_vi_cap(tokens[i + n].text) or tokens[i + n].text[0].isdigit())
+        ):
             break
-    if i >= len(tokens):
-        return None
+        i += 1
     rest = tokens[i:]
     words = " ".join(t.key for t in rest)
-    if words in _VI_NOT_NAMES or (
-        len(rest) == 1 and rest[0].text.isupper() and len(rest[0].text) <= 3
+    head = _phrase_at(tokens, i, _VI_ORG_HEADS) if rest else 0
+    if (
+        not rest
+        or words in _VI_NOT_NAMES
+        or (len(rest) == 1 and rest[0].text.isupper() and len(rest[0].text) <= 3)
+        or head == len(rest)
+        or _phrase_at(tokens, i, _VI_LOC_PREFIX) == len(rest)
     ):
         return None
     start = m.start + tokens[i].start
-    etype = "ORG" if _phrase_at(tokens, i, _VI_ORG_HEADS) else m.type
-    if etype == "LOC" and (n := _phrase_at(tokens, i, _VI_LOC_PREFIX)) and i + n < len(tokens):
-        start = m.start + tokens[i + n].start
+    facility = head and " ".join(t.key for t in tokens[i : i + head]) in _VI_FACILITIES
+    etype = "ORG" if head and not facility else m.type
     return replace(m, text=text[start : m.end], start=start, type=etype)
+
+
+# Heads of places as much as organisations: a model's LOC for them stands.
+_VI_FACILITIES = frozenset(
+    ["bệnh viện", "trường", "đại học", "học viện", "nhà hát", "bảo tàng", "thư viện", "khu kinh tế"]
+)

@@ -40,6 +40,8 @@ _ZH_TITLES = sorted(
     key=len,
     reverse=True,
 )
+_ZH_DIRECTIONS = frozenset("东南西北中内外上下全")
+_ZH_TITLE_PARTS = frozenset("副总正代前")  # 任职副部长: '副' belongs to the title, not a name
 ZH_SURNAMES = frozenset(
     "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏"
     "魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵"
@@ -57,6 +59,8 @@ class ChineseRules:
 
     name = "rules-zh"
     version = RULES_VERSION
+    # Place + anything + suffix is too loose to cut into an engine's mention (entities.py).
+    wraps_engine = False
 
     def __init__(self, gazetteer: Gazetteer | None = None) -> None:
         self.gazetteer = gazetteer
@@ -89,6 +93,8 @@ class ChineseRules:
             if end - 1 > start and any(text.startswith(t, end - 1) for t in _ZH_TITLES):
                 break
             for suffix in _ZH_ORG_SUFFIX:
+                if suffix == "部" and text[end - 2] in _ZH_DIRECTIONS:  # 西南部: a region
+                    break
                 if text.endswith(suffix, start, end) and end - start > len(suffix) + 1:
                     if len(suffix) > 1 or end - start >= 4:
                         best = end
@@ -117,6 +123,7 @@ class ChineseRules:
                         begin >= 0
                         and text[begin] in ZH_SURNAMES
                         and all(_cjk(c) and c not in _ZH_STOP for c in text[begin:before])
+                        and text[before - 1] not in _ZH_TITLE_PARTS
                         and (begin == 0 or not _cjk(text[begin - 1]) or size == 3)
                     ):
                         out.append(_mention(text, begin, before, "PER"))
