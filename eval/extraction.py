@@ -1,12 +1,17 @@
-"""Extraction quality: hoasen's `parse()` against plain trafilatura on the same pages.
+"""Extraction quality: hoasen's `parse()` against its peers, plain trafilatura and
+readability-lxml, on the same pages with the same scoring.
 
 * extraction-web: snippets that must ("with") / must not ("without") appear in the main text;
   precision, recall and F1 over snippets (trafilatura's own evaluation method).
 * extraction-zh: Chinese pages in GBK/GB2312/Big5/UTF-8 with hand-cleaned gold text;
   character-level token F1 (CJK characters and Latin words are tokens), pages with mojibake,
-  and the share of pages our charset decoding turns into real Chinese text.
+  and the share of pages our charset decoding turns into real Chinese text. Precision and
+  recall are per page too (macro averages).
 
-The baseline gets the raw bytes and decodes them itself; hoasen decodes with charset.decode.
+The peers get the raw bytes and decode them themselves; hoasen decodes with charset.decode.
+readability-lxml's article HTML becomes text with trafilatura's html2txt (as trafilatura's own
+benchmark does). `*_margin` is hoasen's F1 minus the best peer's; `ms_per_page*` is the
+extraction time per page (wall clock inside the worker, so a loaded machine reads slower).
 Run: `python -m eval.extraction [DATA_DIR] [--limit N]`.
 """
 
@@ -28,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 import trafilatura
+from readability import Document
 
 from hoasen.errors import InputRejected
 from hoasen.ingest.charset import decode
@@ -41,6 +47,8 @@ _CJK = re.compile(r"[\u3400-\u9fff]")
 _GOLD_DAY = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
 # Latin-1/cp1252 reading of UTF-8 or GBK bytes: 'Ã©', 'â€™', 'ÖÐ¹ú'...
 _MOJIBAKE = re.compile(r"[ÃÂâ][\u0080-\u00bf€‚ƒ„…†‡ˆ‰Š‹ŒŽ‘’“”•–—˜™š›œžŸ]|[\u00c0-\u00ff]{4,}")
+# Result-name suffix of each extractor ('' is hoasen).
+_SYSTEMS = ("", "_trafilatura", "_readability")
 
 
 def evaluate(
@@ -48,7 +56,7 @@ def evaluate(
 ) -> dict[str, float]:
     """Measure both corpora under data_dir; keys are stable metric names."""
     workers = workers or min(2, os.cpu_count() or 1)
-    for name in ("trafilatura", "htmldate", "courlan"):
+    for name in ("trafilatura", "htmldate", "courlan", "readability"):
         logging.getLogger(name).setLevel(logging.CRITICAL)  # "discarding data" noise per page
     metrics: dict[str, float] = {}
     web = data_dir / "extraction-web"
@@ -71,33 +79,35 @@ def _evaluate_web(folder: Path, workers: int, limit: int | None) -> dict[str, fl
     ]
     if limit:
         jobs = jobs[:: max(1, len(jobs) // limit)][:limit]
-    ours, base, meta = Counter[str](), Counter[str](), Counter[str]()
-    for counts_ours, counts_base, counts_meta in _map(_web_page, jobs, workers):
-        ours.update(counts_ours)
-        base.update(counts_base)
-        meta.update(counts_meta)
+    totals = {name: Counter[str]() for name in _SYSTEMS}
+    meta, seconds = Counter[str](), Counter[str]()
+    for counts, page_meta, page_seconds in _map(_web_page, jobs, workers):
+        for name in _SYSTEMS:
+            totals[name].update(counts[name])
+        meta.update(page_meta)
+        seconds.update(page_seconds)
     result: dict[str, float] = {
         "web_pages": float(len(jobs)),
         "web_date_accuracy": meta["date_ok"] / max(1, meta["date_n"]),
         "web_title_accuracy": meta["title_ok"] / max(1, meta["title_n"]),
     }
-    for name, counts in (("", ours), ("_trafilatura", base)):
-        precision, recall, f1 = _prf(counts)
+    for name in _SYSTEMS:
+        precision, recall, f1 = _prf(totals[name])
         result[f"web_precision{name}"] = precision
         result[f"web_recall{name}"] = recall
         result[f"web_f1{name}"] = f1
+        result[f"ms_per_page{name}"] = 1000 * seconds[name] / max(1, len(jobs))
+    result["web_f1_margin"] = result["web_f1"] - max(result[f"web_f1{n}"] for n in _SYSTEMS[1:])
     return result
 
 
 def _web_page(
     job: tuple[str, str, dict[str, Any]],
-) -> tuple[Counter[str], Counter[str], Counter[str]]:
+) -> tuple[dict[str, Counter[str]], Counter[str], dict[str, float]]:
     url, path, entry = job
     with_, without = entry.get("with", []), entry.get("without", [])
     data = gzip.decompress(Path(path).read_bytes())
-    article = _ours(data, url, Path(path).stem)
-    ours = article.text if article else ""
-    base = trafilatura.extract(data, url=url) or ""
+    texts, seconds, article = _extract_all(data, url, Path(path).stem)
     meta = Counter[str]()
     if entry.get("date"):
         meta["date_n"] += 1
@@ -107,7 +117,35 @@ def _web_page(
         meta["title_n"] += 1
         title = _WS.sub(" ", article.title).strip().casefold() if article else ""
         meta["title_ok"] += title == _WS.sub(" ", entry["title"]).strip().casefold()
-    return _score(ours, with_, without), _score(base, with_, without), meta
+    counts = {name: _score(texts[name], with_, without) for name in _SYSTEMS}
+    return counts, meta, seconds
+
+
+def _extract_all(
+    data: bytes, url: str | None, origin: str
+) -> tuple[dict[str, str], dict[str, float], Article | None]:
+    """Every system's text of one page and the seconds each took; hoasen's Article too."""
+    started = time.perf_counter()
+    article = _ours(data, url, origin)
+    seconds = {"": time.perf_counter() - started}
+    started = time.perf_counter()
+    texts = {
+        "": article.text if article else "",
+        "_trafilatura": trafilatura.extract(data, url=url) or "",
+    }
+    seconds["_trafilatura"] = time.perf_counter() - started
+    started = time.perf_counter()
+    texts["_readability"] = _readability(data, url)
+    seconds["_readability"] = time.perf_counter() - started
+    return texts, seconds, article
+
+
+def _readability(data: bytes, url: str | None) -> str:
+    """readability-lxml's article as text ('' when it gives up on the page)."""
+    try:
+        return trafilatura.html2txt(Document(data, url=url).summary())
+    except (ValueError, TypeError, AttributeError, RecursionError):  # Unparseable is a ValueError
+        return ""
 
 
 def _same_day(published: datetime | None, day: str) -> bool:
@@ -162,24 +200,30 @@ def _evaluate_zh(folder: Path, workers: int) -> dict[str, float]:
     ]
     rows = list(_map(_zh_page, jobs, workers))
     n = len(rows) or 1
-    dated = [r[5] for r in rows if r[5] is not None]
-    return {
+    dated = [r["date_ok"] for r in rows if r["date_ok"] is not None]
+    result = {
         "zh_date_accuracy": sum(dated) / max(1, len(dated)),
         "zh_pages": float(len(rows)),
-        "zh_f1": sum(r[0] for r in rows) / n,
-        "zh_f1_trafilatura": sum(r[1] for r in rows) / n,
-        "zh_mojibake": float(sum(r[2] for r in rows)),
-        "zh_mojibake_trafilatura": float(sum(r[3] for r in rows)),
-        "zh_charset_accuracy": sum(r[4] for r in rows) / n,
+        "zh_mojibake": float(sum(r["mojibake"] for r in rows)),
+        "zh_mojibake_trafilatura": float(sum(r["mojibake_trafilatura"] for r in rows)),
+        "zh_charset_accuracy": sum(r["chinese"] for r in rows) / n,
     }
+    for name in _SYSTEMS:
+        for part in ("precision", "recall", "f1"):
+            result[f"zh_{part}{name}"] = sum(r[f"{part}{name}"] for r in rows) / n
+    result["zh_f1_margin"] = result["zh_f1"] - max(result[f"zh_f1{n}"] for n in _SYSTEMS[1:])
+    return result
 
 
-def _zh_page(job: tuple[str, str, str]) -> tuple[float, float, bool, bool, bool, bool | None]:
+def _zh_page(job: tuple[str, str, str]) -> dict[str, Any]:
     path, gold, gold_date = job
     data = Path(path).read_bytes()
-    article = _ours(data, None, Path(path).name)
-    ours = article.text if article else ""
-    base = trafilatura.extract(data) or ""
+    texts, _, article = _extract_all(data, None, Path(path).name)
+    row: dict[str, Any] = {}
+    for name in _SYSTEMS:
+        row[f"precision{name}"], row[f"recall{name}"], row[f"f1{name}"] = _token_prf(
+            texts[name], gold
+        )
     try:
         decoded = decode(data)
     except InputRejected:
@@ -191,27 +235,25 @@ def _zh_page(job: tuple[str, str, str]) -> tuple[float, float, bool, bool, bool,
         year, month, mday = (int(g) for g in day.groups())
         got = article.published if article else None
         date_ok = _same_day(got, f"{year:04d}-{month:02d}-{mday:02d}")
-    return (
-        _token_f1(ours, gold),
-        _token_f1(base, gold),
-        _mojibake(ours),
-        _mojibake(base),
-        chinese,
-        date_ok,
-    )
+    row["mojibake"] = _mojibake(texts[""])
+    row["mojibake_trafilatura"] = _mojibake(texts["_trafilatura"])
+    row["chinese"] = chinese
+    row["date_ok"] = date_ok
+    return row
 
 
 def _read(path: Path) -> str:
     return path.read_text(encoding="utf-8").strip() if path.is_file() else ""
 
 
-def _token_f1(text: str, gold: str) -> float:
+def _token_prf(text: str, gold: str) -> tuple[float, float, float]:
+    """Token precision, recall and F1 of `text` against `gold` (bags of tokens)."""
     got, want = Counter(_TOKEN.findall(text.lower())), Counter(_TOKEN.findall(gold.lower()))
     overlap = sum((got & want).values())
     if not overlap:
-        return 0.0
+        return 0.0, 0.0, 0.0
     precision, recall = overlap / sum(got.values()), overlap / sum(want.values())
-    return 2 * precision * recall / (precision + recall)
+    return precision, recall, 2 * precision * recall / (precision + recall)
 
 
 def _mojibake(text: str) -> bool:

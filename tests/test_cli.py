@@ -270,7 +270,17 @@ def test_extract_json_does_not_store(env: dict[str, str], tmp_path: Path) -> Non
         ],
         env,
     )
-    assert set(doc) == {"title", "text", "language", "published", "url", "source_url", "author"}
+    assert set(doc) == {
+        "title",
+        "text",
+        "language",
+        "published",
+        "published_source",
+        "url",
+        "source_url",
+        "author",
+    }
+    assert doc["published_source"] in {"page", "first_seen"}
     assert doc["language"] == "zh"
     assert "广宁省" in doc["text"] and "\ufffd" not in doc["text"]
     assert doc["url"] == "https://news.example.cn/2026/guangxi.html"

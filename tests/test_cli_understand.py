@@ -70,9 +70,10 @@ def test_ingest_analyses_then_stories_and_entity(db: str, env: dict[str, str]) -
 def test_entities_and_figures_of_a_text(env: dict[str, str], tmp_path: Path) -> None:
     text = "Tỉnh Quảng Ninh đón 18,43 triệu lượt khách, doanh thu 48.362 tỷ đồng."
     found = run(["entities", "-", "--lang", "vi", "--json"], env, stdin=text)
-    assert {"text": "Quảng Ninh", "type": "LOC", "entity": "vn.quang-ninh"}.items() <= next(
-        m for m in found if m["entity"] == "vn.quang-ninh"
-    ).items()
+    # underthesea's span ("Tỉnh Quảng Ninh") is kept: the gazetteer links it, never shortens it
+    province = next(m for m in found if m["entity"] == "vn.quang-ninh")
+    assert province["type"] == "LOC" and province["text"].endswith("Quảng Ninh")
+    assert text[province["start"] : province["end"]] == province["text"]
     figures = run(["figures", "-", "--lang", "vi", "--json"], env, stdin=text)
     values = {(f["value"], f["unit"]) for f in figures}
     assert (18_430_000, "visitors") in values and (48_362_000_000_000, "VND") in values

@@ -209,6 +209,44 @@ def test_chinese_rules_find_people_by_title(recognizer: EntityRecognizer) -> Non
     assert ("范德明", "PER", "") in result
 
 
+@pytest.mark.parametrize(
+    "text", ["中国人民和越南人民的友谊", "说英语的人和法国人都来了", "西班牙语和非洲裔军人"]
+)
+def test_chinese_demonyms_and_languages_are_no_places(
+    recognizer: EntityRecognizer, text: str
+) -> None:
+    """A country inside a people or a language word (中国人民, 英语, 法国人) is no place."""
+    assert found(recognizer, text, "zh") == []
+
+
+def test_chinese_places_are_read_with_the_word_after_them(recognizer: EntityRecognizer) -> None:
+    """A place word after a known place is part of it (linked when it is the same place), an
+    army is an organisation, a government is its country, and 中国人口 still names China."""
+    text = "德国军队进入丹麦，日本政府访问海南岛和中国大陆，中国人口众多。"
+    assert found(recognizer, text, "zh") == [
+        ("德国军队", "ORG", ""),
+        ("丹麦", "LOC", "country.dk"),
+        ("日本", "LOC", "country.jp"),
+        ("海南岛", "LOC", "cn.hainan"),
+        ("中国大陆", "LOC", "country.cn"),
+        ("中国", "LOC", "country.cn"),
+    ]
+
+
+def test_a_chinese_engine_demonym_or_generic_body_is_fixed(gazetteer: Gazetteer) -> None:
+    """The engine's 'places' that are peoples (欧洲人) go, its 'organisations' that are a
+    generic body (参议院) go, and a known place + body (美国国会) is the place, linked."""
+    text = "欧洲人来到美国，美国国会和参议院开会。"
+
+    def at(name: str, etype: str) -> Mention:
+        start = text.index(name)
+        return Mention(name, etype, start, start + len(name), None, "fake")
+
+    engine = FakeEngine([at("欧洲人", "LOC"), at("美国国会", "ORG"), at("参议院", "ORG")])
+    result = found(EntityRecognizer(gazetteer, {"zh": engine}), text, "zh")
+    assert result == [("美国", "LOC", "country.us"), ("美国", "LOC", "country.us")]
+
+
 def test_other_languages_get_gazetteer_names(recognizer: EntityRecognizer) -> None:
     assert found(recognizer, "Vietnam och Kina; 北海道とハノイ", "sv") == [
         ("Vietnam", "LOC", "country.vn"),

@@ -9,8 +9,11 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from lxml import etree
+from trafilatura.utils import load_html
 
 from hoasen.errors import InputRejected
+from hoasen.ingest.extract import link_texts, second_opinion, trim_to_agreement
 from hoasen.ingest.formats import detect_format, parse, split_items
 from hoasen.models import ItemError, RawInput
 
@@ -273,9 +276,30 @@ def test_txt_starting_with_a_paragraph_keeps_it_and_derives_a_title() -> None:
     assert len(article.title) <= 151 and PARAGRAPHS[0].startswith(article.title.rstrip("…"))
 
 
-def test_txt_title_only_is_rejected() -> None:
+def test_txt_headline_alone_is_a_brief_not_a_refusal() -> None:
+    article = parse(raw("t.txt", "txt", b"Just a headline\n\nComment (0)\n"))
+    assert (article.title, article.text) == ("Just a headline", "Just a headline")
+
+
+def test_txt_furniture_alone_is_rejected() -> None:
     with pytest.raises(InputRejected, match="no article text"):
-        parse(raw("t.txt", "txt", b"Just a headline\n\nComment (0)\n"))
+        parse(raw("t.txt", "txt", b"Comment (0)\n\nShare\n"))
+
+
+@pytest.mark.parametrize(
+    "item",
+    [
+        {"text": "Quang Ninh hosts the ASEAN tourism forum in Ha Long"},
+        {"text": "Quảng Ninh đón 1,2 triệu lượt khách quốc tế trong 11 tháng"},
+        {"text": "广西与广宁省签署新闻合作协议"},
+        {"title": "Ha Long Bay welcomes cruise ships", "text": "Ha Long Bay welcomes cruise ships"},
+        {"title": "Flash", "text": "Flash\nVân Đồn airport reopens the Seoul route"},
+    ],
+)
+def test_json_one_line_items_are_kept(item: dict[str, str]) -> None:
+    article = parse(raw("b.json", "json", json.dumps(item).encode()))
+    assert article.text.strip()
+    assert article.text.split("\n")[-1] in item["text"]
 
 
 # --- parse: JSON ------------------------------------------------------------------------------
@@ -451,3 +475,121 @@ def test_the_one_h1_wins_when_the_title_wraps_it(
 ) -> None:
     article = parse(raw("page.html", "html", _page(title, *headings)))
     assert article.title == expected
+
+
+# --- publication dates: never from a bare year or month ------------------------------------------
+
+
+def _dated_page(body: str, head: str = "") -> bytes:
+    paragraphs = "".join(f"<p>{p}</p>" for p in PARAGRAPHS)
+    return (
+        f"<html><head><title>Quảng Ninh thu hút đầu tư</title>{head}</head><body><article>"
+        f"<h1>Quảng Ninh thu hút đầu tư</h1>{paragraphs}{body}</article></body></html>"
+    ).encode()
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "<p>Trong năm 2025, tỉnh thu hút thêm dự án.</p><footer>© 2024 Báo Quảng Ninh</footer>",
+        "<p>Dự án khởi công vào tháng 3/2025 và hoàn thành trong năm 2026.</p>",
+        "<p>Plans for 2026 include a new cruise port, officials said.</p>",
+    ],
+)
+def test_page_date_never_comes_from_a_year_or_month_alone(body: str) -> None:
+    article = parse(
+        raw("p.html", "html", _dated_page(body), url="https://baoquangninh.vn/dau-tu.html")
+    )
+    assert article.published is None and article.published_source is None
+
+
+@pytest.mark.parametrize(
+    ("head", "url"),
+    [
+        ('<meta property="article:published_time" content="2025-03-01">', "https://x.vn/a.html"),
+        ("", "https://x.vn/2025/03/01/dau-tu.html"),
+    ],
+)
+def test_a_real_first_of_the_month_stays(head: str, url: str) -> None:
+    article = parse(raw("p.html", "html", _dated_page("", head), url=url))
+    assert article.published == datetime(2025, 3, 1, tzinfo=UTC)
+    assert article.published_source == "page"
+
+
+def test_where_the_date_came_from() -> None:
+    page = _dated_page("")
+    modified = datetime(2026, 11, 30, 8, tzinfo=UTC)
+    from_http = parse(raw("p.html", "html", page, last_modified=modified))
+    assert (from_http.published, from_http.published_source) == (modified, "http")
+    hinted = parse(raw("p.html", "html", page, hints={"published": "2026-11-29T10:00:00+07:00"}))
+    assert hinted.published_source == "feed" and hinted.published == datetime(
+        2026, 11, 29, 3, tzinfo=UTC
+    )
+    item = {"text": "Vân Đồn đón chuyến bay đầu tiên từ Seoul.", "published": "2026-11-28"}
+    given_ = parse(raw("b.json", "json", json.dumps(item).encode()))
+    assert given_.published_source == "input"
+    dated = "Ngày 27/11/2026\n\n" + "\n\n".join(PARAGRAPHS)
+    from_text = parse(raw("a.txt", "txt", dated.encode()))
+    assert from_text.published_source == "page" and from_text.published.day == 27
+
+
+# --- HTML: readability's second opinion ---------------------------------------------------------
+
+
+def test_portal_page_loses_menus_and_link_rows_around_the_article() -> None:
+    article = parse(raw("portal_zh.html", "html"))
+    assert "双方将在新闻交换、节目联合制作和人员培训等方面开展长期合作" in article.text
+    assert article.text.rstrip().endswith("欢迎两地青年积极参加。")
+    for junk in (
+        "首页",
+        "今日推荐",
+        "明星盘点年度十大红毯造型",
+        "新闻排行榜",
+        "春运火车票",
+        "网站地图",
+    ):
+        assert junk not in article.text
+
+
+ARTICLE_LINES = [
+    "The two provinces agreed to exchange news every two weeks and to co-produce programmes.",
+    "- four radio programmes a year",
+    "A bilingual special edition will be published in the autumn of this year.",
+]
+SECOND = "".join(line.removeprefix("- ") for line in ARTICLE_LINES).replace(" ", "").casefold()
+
+
+def test_trim_drops_short_and_link_lines_outside_readabilitys_article() -> None:
+    related = "Ten destinations for a winter holiday by the sea and in the mountains"
+    text = "\n".join(
+        ["Home | News | Sport", "Provinces sign a media deal", *ARTICLE_LINES, "Most read", related]
+    )
+    links = frozenset({"home", "news", "tendestinationsforawinterholidaybytheseaandinthemountains"})
+    assert trim_to_agreement(text, SECOND, links) == "\n".join(ARTICLE_LINES)
+
+
+def test_trim_keeps_outside_prose_and_its_subheadings() -> None:
+    lead = "Officials from both sides met in Nanning on Tuesday to sign the agreement."
+    text = "\n".join([lead, "The deal", *ARTICLE_LINES, "Contact: press office, +84 203 000"])
+    kept = trim_to_agreement(text, SECOND, frozenset())
+    assert kept.split("\n") == [lead, "The deal", *ARTICLE_LINES]
+
+
+def test_trim_leaves_text_alone_when_readability_disagrees() -> None:
+    text = "\n".join(["Menu", *ARTICLE_LINES, "Footer"])
+    elsewhere = "somethingelseentirely" * 5
+    assert trim_to_agreement(text, elsewhere, frozenset()) == text
+    assert trim_to_agreement(text, "", frozenset()) == text  # readability found nothing
+
+
+def test_second_opinion_and_link_texts_read_a_tree_without_changing_it() -> None:
+    html = (
+        "<html><body><nav><a href='/'>Home page</a></nav><div id='main'>"
+        + "".join(f"<p>{line}</p>" for line in ARTICLE_LINES)
+        + "<p style='display:none'>hidden</p></div></body></html>"
+    )
+    tree = load_html(html)
+    before = etree.tostring(tree)
+    assert second_opinion(tree).startswith("thetwoprovincesagreed")
+    assert link_texts(tree) == frozenset({"homepage"})
+    assert etree.tostring(tree) == before

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hoasen.analyze.metadata import clean_author, find_dateline, parse_date
+from hoasen.analyze.metadata import clean_author, find_dateline, parse_date, writes_day
 
 
 def utc(*parts: int) -> datetime:
@@ -96,3 +96,24 @@ def test_clean_author(byline: str | None, name: str | None) -> None:
 def test_parse_date_is_none_or_aware_utc(text: str) -> None:
     found = parse_date(text)
     assert found is None or found.utcoffset() == timedelta(0)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Cập nhật 01/03/2025 08:00", True),
+        ("2025-03-01T00:00:00+07:00", True),
+        ("2025年3月1日", True),
+        ("ngày 1 tháng 3 năm 2025", True),
+        ("March 1, 2025", True),
+        ("/2025/03/01/bai-viet.html", True),
+        ("/20250301/bai-viet.html", True),
+        ("trong năm 2025", False),
+        ("tháng 3/2025", False),
+        ("© 2025 Báo Quảng Ninh", False),
+        ("March 2025", False),
+        ("11/03/2025", False),
+    ],
+)
+def test_writes_day(text: str, expected: bool) -> None:
+    assert writes_day(text, datetime(2025, 3, 1)) is expected

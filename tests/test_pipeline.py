@@ -160,6 +160,36 @@ def test_incremental_story_assignment_loads_stored_stories(
     assert sizes == [2, 3]
 
 
+def test_next_ingest_catches_up_analysis_cut_short(
+    store: Store,
+    settings: Settings,
+    models: tuple[dict[str, EntityEngine], E5Embedder],
+    tmp_path: Path,
+) -> None:
+    """A run killed mid-analysis leaves articles without stages; the next ingest (even one that
+    brings nothing new) finishes them, bounded by `analyze_catch_up`, and says so."""
+    lines = STORIES.read_text(encoding="utf-8").splitlines()
+    first, second = tmp_path / "first.jsonl", tmp_path / "second.jsonl"
+    first.write_text("\n".join(lines[:4]) + "\n", encoding="utf-8")
+    second.write_text(lines[4] + "\n", encoding="utf-8")
+    on = replace(settings, analyze_on_ingest=True, analyze_catch_up=2)
+    with Desk(on, store=store) as d:
+        d.__dict__["pipeline"] = _pipeline(store, d.settings, models)
+        d.ingest([first])
+        with store.begin() as conn:  # the crash: three articles lost some or all stages
+            t = schema.article_stages
+            ids = sorted(conn.execute(select(t.c.article_id).distinct()).scalars())
+            conn.execute(t.delete().where(t.c.article_id.in_(ids[:2])))
+            conn.execute(t.delete().where(t.c.article_id == ids[2], t.c.stage == "topics"))
+        two = d.ingest([second])
+        assert (two.ingested, two.analyzed, two.caught_up, two.behind) == (1, 3, 2, 1)
+        assert two.as_json()["caught_up"] == 2 and two.as_json()["behind"] == 1
+        three = d.ingest([second])  # nothing new: still catches up the last one
+        assert (three.skipped, three.caught_up, three.behind) == (1, 1, 0)
+        assert AnalysisStore(store).behind(d.pipeline.versions()) == []
+        assert sorted(len(s.article_ids) for s in d.stories()) == [2, 3]
+
+
 def test_stage_that_needs_inputs_computes_them(desk: Desk) -> None:
     report = desk.analyze(stages=["stories"])
     assert report.stages == {"stories": 5, "entities": 5, "figures": 5, "embeddings": 5}

@@ -144,6 +144,26 @@ def test_weekly_report_counts_and_register(desk: Desk, tmp_path: Path) -> None:
         desk.reports.register.get("99/XX")
 
 
+def test_undated_article_is_filed_when_first_seen_and_marked_estimated(
+    desk: Desk, tmp_path: Path
+) -> None:
+    """No date anywhere (only "năm 2025" in the text): not 1 January, but the day it was first
+    seen, and the report says the date is an estimate."""
+    item = {"title": "Quảng Ninh thu hút đầu tư", "text": "Trong năm 2025, tỉnh thu hút 5 dự án."}
+    undated = tmp_path / "undated.json"
+    undated.write_text(json.dumps(item, ensure_ascii=False), encoding="utf-8")
+    (new_id,) = desk.ingest([undated]).article_ids
+    article = desk.store.get_article(new_id)
+    assert article.published is not None and article.published.year == datetime.now(UTC).year
+    doc = desk.reports.make("daily").document
+    marks = {a["id"]: a["date_estimated"] for a in doc["articles"]}
+    assert marks == {new_id: True}
+    week = desk.reports.make("weekly", on=WEEK).document
+    assert not any(a["date_estimated"] for a in week["articles"])  # the fixture's dates
+    html = desk.reports.file(desk.reports.make("daily").entry.number, "html")
+    assert "(ước tính)" in (html if isinstance(html, str) else html.decode())
+
+
 def test_filters_empty_period_and_one_article(desk: Desk) -> None:
     empty = desk.reports.make("daily", on=date(2026, 10, 1)).document
     assert empty["totals"]["articles"] == 0 and empty["top_stories"] == []

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import json
+import random
+from collections.abc import Iterator
+from dataclasses import replace
+from datetime import UTC, datetime, time, timedelta
 from importlib import resources
 from pathlib import Path
 
@@ -11,9 +15,16 @@ from rich.progress import MofNCompleteColumn, Progress, SpinnerColumn, TextColum
 from rich.table import Table
 
 from hoasen.desk import Desk
+from hoasen.ingest.files import iter_paths
+from hoasen.ingest.formats import split_items
+from hoasen.models import ItemError, RawInput
+from hoasen.reports.period import zone
 from hoasen.settings import load_settings
 
 SAMPLE_QUERIES = ("Quang Ninh", "加泰罗尼亚", "referendum")
+VARIANTS = 13  # ntrex.jsonl.gz: each story as 13 consecutive lines (see tools/build_sample.py)
+DEMO_DAYS = 42  # six weeks of coverage before the day the demo runs
+GROWING = 3  # the newest stories, still growing
 DEMO_USER = "hoasen demo"
 DEMO_LOGIN = "demo"
 
@@ -21,6 +32,56 @@ DEMO_LOGIN = "demo"
 def sample_dir() -> Path:
     """Folder of the bundled sample corpus (inside the installed package)."""
     return Path(str(resources.files("hoasen") / "data" / "sample"))
+
+
+def sample_items(sample: Path, now: datetime, timezone: str) -> Iterator[RawInput | ItemError]:
+    """The sample corpus as items, each NTREX article dated within the six weeks before
+    `now` (`demo_schedule`). The dates travel as hints, not in the bytes, so a later run on
+    another day still recognises what it stored and skips it."""
+    yield from iter_paths([sample / "seeds"])
+    items: list[RawInput | ItemError] = []
+    for raw in iter_paths([sample / "ntrex.jsonl.gz"]):
+        items.extend(split_items(raw) if isinstance(raw, RawInput) else [raw])
+    when = demo_schedule(len(items), now, timezone)
+    for item, published in zip(items, when, strict=True):
+        if isinstance(item, RawInput):
+            hints = {"published": published.isoformat(), "published_source": "input"}
+            item = replace(item, hints={**item.hints, **hints})
+        yield item
+
+
+def demo_schedule(count: int, now: datetime, timezone: str) -> list[datetime]:
+    """Publication times for the sample's `count` articles, `VARIANTS` per story, like an
+    office's six weeks: stories start on working days far more than at weekends, within office
+    hours; most are covered in every language within three days, and the newest few grow, with
+    more translations each day up to today. Deterministic for a given `now`."""
+    rng = random.Random(20261202)
+    tz = zone(timezone)
+    today = now.astimezone(tz).date()
+    days = [today - timedelta(days=n) for n in range(DEMO_DAYS, -1, -1)]
+    weight = [0.25 if d.weekday() >= 5 else 1.0 for d in days]
+    stories = -(-count // VARIANTS)
+    growing = set(range(max(0, stories - GROWING), stories))
+    out: list[datetime] = []
+    for story in range(stories):
+        if story in growing:  # the newest stories: started this week, still spreading
+            rank = story - min(growing)
+            start = today - timedelta(days=GROWING + 3 - rank)
+        else:
+            start = rng.choices(days[: -GROWING - 1], weight[: -GROWING - 1])[0]
+        for variant in range(min(VARIANTS, count - story * VARIANTS)):
+            if story in growing:
+                lag = round((variant / (VARIANTS - 1)) ** 0.3 * (today - start).days)
+            else:
+                lag = 0 if variant in (0, VARIANTS - 1) else rng.choice((0, 0, 1, 1, 2, 3))
+            day = start + timedelta(days=lag)
+            weekend = day.weekday() >= 5 and story not in growing
+            if weekend and rng.random() < 0.7:  # weekend work waits for Monday
+                day += timedelta(days=7 - day.weekday())
+            day = min(day, today)
+            moment = datetime.combine(day, time(7), tz) + timedelta(minutes=rng.randrange(660))
+            out.append(min(moment, now - timedelta(minutes=1 + variant)).astimezone(UTC))
+    return out
 
 
 def demo_login(desk: Desk) -> tuple[str, str]:
@@ -66,7 +127,7 @@ def run_demo(
         with Progress(*columns, console=progress_console, transient=True) as bar:
             task = bar.add_task("Loading the sample corpus", total=None)
             report = desk.ingest(
-                [sample / "seeds", sample / "ntrex.jsonl.gz"],
+                items=sample_items(sample, datetime.now(UTC), settings.office_timezone),
                 progress=lambda _item: bar.update(task, advance=1),
                 analysis_progress=lambda done, total: bar.update(
                     task, completed=done, total=total, description="Analysing the articles"

@@ -84,14 +84,16 @@ class Desk:
         source_name: str | None = None,
         progress: Progress | None = None,
         analysis_progress: AnalysisProgress | None = None,
+        items: Iterable[RawInput | ItemError] = (),
     ) -> IngestReport:
-        """Ingest local files/folders, one-off feeds and single pages into the database, then
-        analyse the new articles (unless `analyze_on_ingest` is off)."""
+        """Ingest local files/folders, one-off feeds, single pages and ready-made items into
+        the database, then analyse the new articles (unless `analyze_on_ingest` is off)."""
         source = self.store.get_source(source_name) if source_name else None
         report = IngestReport()
         if paths:
-            items = _with_source(iter_paths(list(paths)), source_name)
-            report.merge(self.ingestor.ingest(items, source=source, progress=progress))
+            found = _with_source(iter_paths(list(paths)), source_name)
+            report.merge(self.ingestor.ingest(found, source=source, progress=progress))
+        report.merge(self.ingestor.ingest(items, source=source, progress=progress))
         if feeds or urls:
             fetched = asyncio.run(self._fetch_one_off(feeds, urls, source_name))
             report.merge(self.ingestor.ingest(fetched, source=source, progress=progress))
@@ -99,11 +101,25 @@ class Desk:
         return report
 
     def _analyze_new(self, report: IngestReport, progress: AnalysisProgress | None) -> None:
-        if not (self.settings.analyze_on_ingest and report.article_ids):
+        """Analyse the new articles, and catch up (at most `analyze_catch_up`) older ones whose
+        stages are missing or stale, so a crash mid-analysis leaves nothing out for good."""
+        if not self.settings.analyze_on_ingest:
             return
-        done = self.analyze(ids=report.article_ids, progress=progress)
-        report.analyzed = done.articles
-        report.errors.extend(done.errors)
+        new = set(report.article_ids)
+        limit = self.settings.analyze_catch_up
+        versions: dict[str, str] = {}
+        older: list[int] = []
+        if limit > 0:
+            versions = self.pipeline.versions()
+            behind = self.results.behind(versions, limit=limit + len(new))
+            older = [i for i in behind if i not in new][:limit]
+        if new or older:
+            done = self.analyze(ids=[*report.article_ids, *older], progress=progress)
+            report.analyzed = done.articles
+            report.caught_up = len(older)
+            report.errors.extend(done.errors)
+        if versions:
+            report.behind = self.results.count_behind(versions)
 
     async def _fetch_one_off(
         self, feeds: Sequence[str], urls: Sequence[str], source_name: str | None

@@ -22,6 +22,7 @@ class RawInput:
     fetched: datetime | None = None
     source_name: str | None = None
     hints: dict[str, str] = field(default_factory=dict)
+    last_modified: datetime | None = None  # the HTTP Last-Modified header, when one came
 
 
 @dataclass
@@ -39,6 +40,9 @@ class Article:
     published: datetime | None = None
     fetched: datetime | None = None
     source_name: str | None = None
+    # Where `published` came from: "page" (metadata or dateline), "feed", "input" (the sender's
+    # JSON field), "http" (Last-Modified), or "first_seen" when nothing said (an estimate).
+    published_source: str | None = None
 
     def as_extract_json(self) -> dict[str, object]:
         """The `hoasen extract --json` document."""
@@ -47,6 +51,7 @@ class Article:
             "text": self.text,
             "language": self.language,
             "published": self.published.isoformat() if self.published else None,
+            "published_source": self.published_source,
             "url": self.url,
             "source_url": self.source_url,
             "author": self.author,
@@ -71,6 +76,8 @@ class IngestReport:
     errors: list[ItemError] = field(default_factory=list)
     article_ids: list[int] = field(default_factory=list)
     analyzed: int = 0
+    caught_up: int = 0  # older articles whose missing or stale stages this run redid
+    behind: int = 0  # articles still waiting for a stage after this run
 
     def merge(self, other: IngestReport) -> None:
         """Add another report's counts into this one."""
@@ -80,6 +87,8 @@ class IngestReport:
         self.errors.extend(other.errors)
         self.article_ids.extend(other.article_ids)
         self.analyzed += other.analyzed
+        self.caught_up += other.caught_up
+        self.behind = other.behind
 
     def as_json(self) -> dict[str, object]:
         """The `ingest --json` / `fetch --json` document."""
@@ -88,5 +97,7 @@ class IngestReport:
             "duplicates": self.duplicates,
             "skipped": self.skipped,
             "analyzed": self.analyzed,
+            "caught_up": self.caught_up,
+            "behind": self.behind,
             "errors": [{"input": e.input, "reason": e.reason} for e in self.errors],
         }

@@ -108,6 +108,11 @@ class Settings:
     analyze_on_ingest: bool = _setting(
         True, "Run the analysis stages (entities, figures, topics, stories) right after ingest."
     )
+    analyze_catch_up: int = _setting(
+        500,
+        "Most older articles each ingest or fetch also analyses when their stages are missing"
+        " or stale (after a crash, or new rules); 0 turns the catch-up off.",
+    )
     story_window_days: int = _setting(
         7, "A new article joins a story only if the story had an article this many days around it."
     )

@@ -351,7 +351,7 @@ _LINK_FILLER = frozenset(
     [
         *("of", "the", "'s", "s", "and", "province", "city"),
         *("tinh", "thanh", "pho", "tp", "quan", "huyen", "thi", "xa", "phuong", "thu", "do"),
-        *("省", "市"),
+        *("省", "市", "岛", "大陆"),  # 海南岛 and 中国大陆 are Hainan and China
     ]
 )
 
@@ -403,10 +403,10 @@ class EntityRecognizer:
         gazetteer and rules add names in the text it left."""
         known = [k for k in known if not _hyphen_glued(text, k)]
         candidates = [c for m in others if (c := clean_mention(text, m)) and _well_formed(c, known)]
+        rules = self._rules.get(lang)
         if strong:
             rounds = _strong_rounds(known, candidates)
         else:
-            rules = self._rules.get(lang)
             rounds = _led_rounds(known, candidates, getattr(rules, "wraps_engine", False))
         used = bytearray(len(text))
         chosen: list[Mention] = []
@@ -418,6 +418,8 @@ class EntityRecognizer:
                 used[m.start : m.end] = b"\x01" * (m.end - m.start)
                 chosen.append(m)
         chosen.sort(key=lambda m: m.start)
+        if isinstance(rules, ChineseRules):  # places read with the words around them
+            chosen = rules.adjust(text, chosen)
         return [self._link(m, known, lang) for m in _same_person(chosen)]
 
     def _link(self, m: Mention, known: Sequence[Mention], lang: str) -> Mention:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import replace
 
 from hoasen.analyze.entity_rules import RULES_VERSION, _mention, _words
 from hoasen.analyze.gazetteer import Gazetteer, Mention
@@ -22,6 +23,11 @@ _ZH_ORG_SUFFIX = sorted(
     ),
     key=len,
     reverse=True,
+)
+# Place + one of these is a description ('the government of X', 日本政府, 美国国会), not a
+# name: no organisation, the place stays a place; alone (内阁, 参议院) it names nothing.
+_ZH_GENERIC = frozenset(
+    _words("政府 人民政府 内阁 国会 议会 众议院 参议院 外交部 大使馆 公司 组织 党部 朝廷")
 )
 _ZH_ORG_PREFIX = ("中共", "中国", "国家", "中央", "全国", "越共")
 _ZH_STOP = set(
@@ -49,6 +55,18 @@ ZH_SURNAMES = frozenset(
 )
 
 
+# A place name glued to one of these is a people, a language or an origin (印度人, 西班牙语,
+# 非洲裔, 蒙古族, 中国籍), not a mention of the place; these continuations are not demonyms.
+_ZH_DEMONYM = ("人", "语", "裔", "籍", "族")
+_ZH_NOT_DEMONYM = ("人口", "人均", "人大", "人次", "人工", "人才", "人权", "人民政府", "人民代表")
+# A place name glued to a place-type word is part of a longer place (圣赫勒拿岛, 南极大陆,
+# 明斯克州); one-character words only when the next character does not make another word.
+_ZH_PLACE_WORDS = ("三角洲", "半岛", "群岛", "大陆", "海峡", "山脉", "盆地", "岛", "州")
+_ZH_NOT_PLACE_WORDS = ("岛民", "岛屿", "州长", "州立")
+# The army of a place is an organisation (德国军队), not the place.
+_ZH_ARMY = "军队"
+
+
 def _cjk(ch: str) -> bool:
     return "\u4e00" <= ch <= "\u9fff"
 
@@ -72,15 +90,54 @@ class ChineseRules:
 
     def find(self, text: str, known: Sequence[Mention]) -> list[Mention]:
         """Rule mentions, given the gazetteer's mentions of the same text."""
-        starts = {m.start for m in known if m.type == "LOC"}
+        heads = {m.start: m.end for m in known if m.type == "LOC"}
         for prefix in _ZH_ORG_PREFIX:
-            starts.update(m.start() for m in re.finditer(prefix, text))
+            for match in re.finditer(prefix, text):
+                heads.setdefault(match.start(), match.end())
         out = []
-        for start in sorted(starts):
+        for start in sorted(heads):
             end = self._org_end(text, start)
-            if end:
+            if end and text[heads[start] : end] not in _ZH_GENERIC:
                 out.append(_mention(text, start, end, "ORG"))
         return out + self._people(text)
+
+    def adjust(self, text: str, chosen: Sequence[Mention]) -> list[Mention]:
+        """The resolved mentions (in text order, non-overlapping) with each place read with the
+        characters around it: no demonym or language name (印度人, 欧洲人, 西班牙语), a place
+        word after it taken in (圣赫勒拿岛), its army an organisation (德国军队)."""
+        out: list[Mention] = []
+        for i, m in enumerate(chosen):
+            if m.type == "ORG" and m.entity is None:
+                place = self._generic_head(m)
+                if place is not None:
+                    out += place
+                    continue
+            if m.type != "LOC":
+                out.append(m)
+                continue
+            if _demonym(text, m):
+                continue
+            limit = chosen[i + 1].start if i + 1 < len(chosen) else len(text)
+            end, etype = _place_end(text, m.end)
+            if end > m.end and end <= limit:
+                m = replace(
+                    m, text=text[m.start : end], end=end, type=etype, entity=None, source="rules"
+                )
+            out.append(m)
+        return out
+
+    def _generic_head(self, m: Mention) -> list[Mention] | None:
+        """What an organisation made of a generic body stands for: the place of a known place +
+        body (日本内阁 -> 日本), nothing for a body alone (参议院); None for a name."""
+        for size in range(len(m.text) - 1):
+            if m.text[size:] not in _ZH_GENERIC:
+                continue
+            if size == 0:
+                return []
+            head = self.gazetteer.lookup(m.text[:size], "zh") if self.gazetteer else None
+            if head is not None and head.type == "LOC":
+                return [replace(m, text=m.text[:size], end=m.start + size, type="LOC")]
+        return None
 
     def _org_end(self, text: str, start: int) -> int | None:
         """End of the longest organisation name from `start` (≤ 16 characters, no stop word)."""
@@ -129,3 +186,22 @@ class ChineseRules:
                         out.append(_mention(text, begin, before, "PER"))
                         break
         return out
+
+
+def _demonym(text: str, m: Mention) -> bool:
+    """Is this 'place' a people or a language: the name ends in one (欧洲人, 西班牙语) or runs on
+    into one (印度|人, 丹麦|语, 非洲|裔)?"""
+    if len(m.text) > 2 and m.text.endswith(("人", "语")):
+        return True
+    return text.startswith(_ZH_DEMONYM, m.end) and not text.startswith(_ZH_NOT_DEMONYM, m.end)
+
+
+def _place_end(text: str, end: int) -> tuple[int, str]:
+    """Where a place name ending at `end` really ends, and its type: past a place word
+    (岛, 大陆, 山脉...) as a LOC, past 军队 as an ORG; else `end`, LOC."""
+    if text.startswith(_ZH_ARMY, end):
+        return end + len(_ZH_ARMY), "ORG"
+    for word in _ZH_PLACE_WORDS:
+        if text.startswith(word, end) and not text.startswith(_ZH_NOT_PLACE_WORDS, end):
+            return end + len(word), "LOC"
+    return end, "LOC"

@@ -141,6 +141,31 @@ def clean_author(text: str | None) -> str | None:
     return name
 
 
+def writes_day(text: str, day: datetime) -> bool:
+    """True when `text` (a page's HTML, its URL) writes this calendar day in full, with its day
+    of the month: '2025-03-01', '01/03/2025', '2025年3月1日', '1 tháng 3 năm 2025', 'March 1,
+    2025', '20250301'. A bare year or month ('năm 2025', 'tháng 3/2025') is not a day."""
+    want = (day.year, day.month, day.day)
+    if f"{day.year}{day.month:02d}{day.day:02d}" in text:
+        return True
+    for pattern, order in ((_ISO, "ymd"), (_CJK, "ymd"), (_VI, "dmy"), (_DMY, "dmy")):
+        for match in pattern.finditer(text):
+            a, b, c = (int(g) for g in match.groups())
+            if order == "ymd" and (a, b, c) == want:
+                return True
+            # day-first or month-first: either order names the day
+            if order == "dmy" and c == day.year and {(b, a), (a, b)} & {want[1:]}:
+                return True
+    year = str(day.year)
+    for match in _WORDY.finditer(text):
+        found = match.group(0)
+        if year in found and re.search(rf"(?<!\d)0?{day.day}(?!\d)", found):
+            parsed = _wordy(found, None)
+            if parsed is not None and (parsed.year, parsed.month, parsed.day) == want:
+                return True
+    return False
+
+
 def _find_date(text: str, language: str | None) -> tuple[datetime, tuple[int, int]] | None:
     """The first plausible calendar date in text, with its character span."""
     for pattern, order in ((_ISO, "ymd"), (_CJK, "ymd"), (_VI, "dmy"), (_DMY, "dmy")):

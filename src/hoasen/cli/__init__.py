@@ -144,7 +144,10 @@ def _print_report(report: IngestReport) -> None:
     out.print(
         f"Ingested [bold]{report.ingested}[/bold] articles, {report.duplicates} duplicates, "
         f"{report.skipped} already stored, {len(report.errors)} errors; "
-        f"analysed {report.analyzed}."
+        f"analysed {report.analyzed}"
+        + (f" ({report.caught_up} older ones caught up)" if report.caught_up else "")
+        + (f"; {report.behind} still wait for analysis" if report.behind else "")
+        + "."
     )
     for e in report.errors:
         out.print(f"  [yellow]skipped[/yellow] {e.input}: {e.reason}", highlight=False)

@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
@@ -298,7 +299,19 @@ async def _page(
         fetched=result.fetched,
         source_name=source_name,
         hints=dict(hints),
+        last_modified=_http_date(result.last_modified),
     )
+
+
+def _http_date(value: str | None) -> datetime | None:
+    """An HTTP date header ('Wed, 21 Oct 2026 07:28:00 GMT') as aware UTC; None when unusable."""
+    if not value:
+        return None
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
 
 
 async def feed_items(

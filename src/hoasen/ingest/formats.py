@@ -1,7 +1,8 @@
 """Input formats: decide what a file or response is, split JSON batches into articles, and parse
 one item (HTML page, plain-text article or JSON record) into a clean `Article`.
 
-HTML main text comes from trafilatura; every format then goes through the same cleaning
+HTML main text comes from trafilatura, trimmed to the article readability finds
+(`hoasen.ingest.extract`); every format then goes through the same cleaning
 (`hoasen.analyze.clean`) and metadata rules (`hoasen.analyze.metadata`).
 """
 
@@ -20,9 +21,10 @@ import trafilatura
 from trafilatura.utils import load_html
 
 from hoasen.analyze.clean import clean_text
-from hoasen.analyze.metadata import clean_author, find_dateline, parse_date
+from hoasen.analyze.metadata import clean_author, find_dateline, parse_date, writes_day
 from hoasen.errors import InputRejected
 from hoasen.ingest.charset import decode, is_binary
+from hoasen.ingest.extract import link_texts, second_opinion, trim_to_agreement
 from hoasen.models import Article, ItemError, RawInput
 
 FORMATS = ("html", "txt", "json", "feed")
@@ -240,7 +242,10 @@ def parse(raw: RawInput) -> Article:
         raise InputRejected("this is a news feed (RSS/Atom), not an article: add it as a source")
     else:
         raise InputRejected(f"unsupported format {raw.fmt!r}")
-    return _apply_hints(article, raw.hints) if raw.hints else article
+    article = _apply_hints(article, raw.hints) if raw.hints else article
+    if article.published is None and raw.last_modified is not None:
+        article = replace(article, published=raw.last_modified, published_source="http")
+    return article
 
 
 def _apply_hints(article: Article, hints: dict[str, str]) -> Article:
@@ -252,6 +257,9 @@ def _apply_hints(article: Article, hints: dict[str, str]) -> Article:
         article,
         title=_nfc(title) if title else article.title,
         published=published or article.published,
+        published_source=hints.get("published_source", "feed")
+        if published
+        else article.published_source,
         author=author,
     )
 
@@ -275,7 +283,8 @@ class HtmlExtractor:
     include_tables: bool = True
 
     def extract(self, html: str, url: str | None) -> tuple[str, dict[str, str | None]]:
-        """Main text and metadata (title, author, date, url, sitename) of one page."""
+        """Main text and metadata (title, author, date, url, sitename) of one page; the
+        furniture around the article that readability leaves out is trimmed off the text."""
         try:
             # A fragment (e.g. a JSON record's 'html') is wrapped so lxml sees a document.
             tree = load_html(html)
@@ -284,6 +293,7 @@ class HtmlExtractor:
             if tree is None:
                 raise InputRejected("not a readable HTML page")
             headings = [" ".join(h.text_content().split()) for h in tree.iter("h1")]
+            second, links = second_opinion(tree), link_texts(tree)
             doc = trafilatura.bare_extraction(
                 tree,
                 url=url,
@@ -311,7 +321,7 @@ class HtmlExtractor:
             "canonical": canonical,
             "headline": headline,
         }
-        return doc.text or "", meta
+        return trim_to_agreement(doc.text or "", second, links), meta
 
 
 _EXTRACTOR = HtmlExtractor()
@@ -335,7 +345,7 @@ def _parse_html(raw: RawInput, html: str, title_hint: str | None = None) -> Arti
     title = _headline_within(_strip_site(meta.get("title"), site), meta.get("headline"))
     title = title or title_hint
     # A dateline at the top of the text beats the page metadata (often a crawl or site date).
-    published = _date_from_meta(meta.get("date"))
+    published = _page_date(meta.get("date"), html, raw.url)
     dateline = find_dateline(lines[:_DATELINE_LOOKAHEAD])
     if dateline is not None:
         index, published = dateline
@@ -351,6 +361,7 @@ def _parse_html(raw: RawInput, html: str, title_hint: str | None = None) -> Arti
         source_url=cleaned.source_url,
         author=clean_author(meta.get("author")),
         published=published,
+        published_source="page" if published else None,
         source_name=raw.source_name,
     )
 
@@ -388,6 +399,16 @@ def _host(url: str | None) -> str | None:
     return urlsplit(url).hostname if url else None
 
 
+def _page_date(value: str | None, html: str, url: str | None) -> datetime | None:
+    """The page's metadata date, unless it is only a year or a month in disguise: the date
+    finder turns "năm 2025" or a copyright line into 1 January, and "tháng 3/2025" into 1 March.
+    A first of the month at midnight is kept only when the page or its URL writes that day."""
+    day = _date_from_meta(value)
+    if day is None or day.day != 1 or (day.hour, day.minute, day.second) != (0, 0, 0):
+        return day
+    return day if writes_day(f"{url or ''} {html}", day) else None
+
+
 def _date_from_meta(value: str | None) -> datetime | None:
     if not value:
         return None
@@ -402,27 +423,33 @@ def _date_from_meta(value: str | None) -> datetime | None:
 
 
 def _parse_txt(raw: RawInput, text: str, title: str | None = None) -> Article:
-    """Plain text: title from the first lines (unless given), dateline read and removed."""
+    """Plain text: title from the first lines (unless given), dateline read and removed.
+
+    A brief (a flash, a social post, a one-paragraph item) is news too: when taking the title
+    would leave no body, the text itself is the body. Only page furniture alone is refused.
+    """
     cleaned = clean_text(_nfc(text))
-    lines = cleaned.text.split("\n")
+    all_lines = cleaned.text.split("\n")
+    lines = all_lines
+    published = None
+    dateline = find_dateline(lines[: _DATELINE_LOOKAHEAD + 1])  # before the title: never one
+    if dateline is not None:
+        index, published = dateline
+        lines = lines[:index] + lines[index + 1 :]
     if title is None:
         title, lines = _take_title(lines)
     elif lines and _same_line(lines[0], title):
-        del lines[0]
-    published = None
-    dateline = find_dateline(lines[:_DATELINE_LOOKAHEAD])
-    if dateline is not None:
-        index, published = dateline
-        del lines[index]
-    body = _tidy(lines)
+        lines = lines[1:]
+    body = _tidy(lines) or _tidy(all_lines)
     if not body:
-        raise InputRejected("no article text found (only a title or page furniture)")
+        raise InputRejected("no article text found (only page furniture)")
     return Article(
         title=_nfc(title) if title else _title_from_text(body),
         text=body,
         url=raw.url,
         source_url=cleaned.source_url,
         published=published,
+        published_source="page" if published else None,
         source_name=raw.source_name,
     )
 
@@ -501,6 +528,7 @@ def _parse_json(raw: RawInput) -> Article:
         title=_nfc(title) if title else article.title,
         language=_json_language(item),
         published=published or article.published,
+        published_source="input" if published else article.published_source,
         author=author or article.author,
         source_url=source_url or article.source_url,
     )

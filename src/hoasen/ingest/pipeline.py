@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import replace
+from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 from sqlalchemy import Connection
@@ -125,6 +126,9 @@ class Ingestor:
             article = replace(article, fetched=raw.fetched)
         if article.source_name is None and raw.source_name is not None:
             article = replace(article, source_name=raw.source_name)
+        if article.published is None:  # nothing said when: the time it was first seen, marked
+            seen = article.fetched or datetime.now(UTC)
+            article = replace(article, fetched=seen, published=seen, published_source="first_seen")
         if article.language not in self.settings.languages:
             guess = self.detector.detect(f"{article.title}\n{article.text}")
             article = replace(

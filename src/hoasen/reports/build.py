@@ -86,6 +86,7 @@ class _Row:
     country: str | None
     origin: str  # domestic, foreign, unknown
     partner: bool
+    estimated: bool = False  # no date anywhere: the time it was first seen stands in
 
 
 class ReportBuilder:
@@ -157,7 +158,7 @@ class ReportBuilder:
         a, s = schema.articles.c, schema.sources.c
         when = func.coalesce(a.published, a.fetched)
         query = (
-            select(a.id, a.title, a.language, a.published, a.fetched, a.url)
+            select(a.id, a.title, a.language, a.published, a.published_source, a.fetched, a.url)
             .add_columns(s.name, s.country, s.foreign, s.partner)
             .select_from(schema.articles.outerjoin(schema.sources, a.source_id == s.id))
             .where(a.duplicate_of.is_(None))
@@ -195,6 +196,7 @@ class ReportBuilder:
             country=country,
             origin=origin,
             partner=bool(r.partner),
+            estimated=r.published is None or r.published_source == "first_seen",
         )
 
     def _filtered(self, rows: list[_Row], f: ReportFilters) -> list[_Row]:
@@ -475,6 +477,7 @@ class ReportBuilder:
                 "country": r.country,
                 "origin": r.origin,
                 "published": r.when.isoformat(),
+                "date_estimated": r.estimated,
                 "language": r.language,
                 "url": r.url,
                 "story": story_of.get(r.id),

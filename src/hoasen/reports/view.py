@@ -163,6 +163,13 @@ class _ViewBuilder:
     def date(self, iso: str | None) -> str:
         return i18n.fmt_date(iso, self.lang, self.tz) if iso else ""
 
+    def _date_of(self, art: Mapping[str, Any]) -> str:
+        """An article's date, marked when it is only when hoasen first saw it."""
+        shown = self.date(art.get("published"))
+        return (
+            self._("{date} (estimated)").format(date=shown) if art.get("date_estimated") else shown
+        )
+
     def language(self, code: str | None) -> str:
         return i18n.language_name(code or "", self.lang)
 
@@ -365,7 +372,7 @@ class _ViewBuilder:
             translated=art.get("title_translated") or "",
             source=art.get("source") or "",
             country=i18n.country_name(art.get("country") or "", self.lang),
-            date=self.date(art.get("published")),
+            date=self._date_of(art),
             language=self.language(art.get("language")),
             url=art.get("url") or "",
             href=_web_link(art.get("url") or ""),

@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import Connection, and_, delete, func, insert, select, update
+from sqlalchemy import Connection, and_, delete, func, insert, or_, select, update
 
 from hoasen.errors import NotFoundError
 from hoasen.store import schema
@@ -157,6 +157,36 @@ class AnalysisStore:
                     rows += list(conn.execute(query.where(a.id.in_(part))))
         rows.sort(key=lambda r: (r[1], r[0]))
         return [int(r[0]) for r in rows]
+
+    def behind(self, versions: Mapping[str, str], limit: int | None = None) -> list[int]:
+        """Original articles lacking the output of some stage at its current version (never
+        analysed, cut short by a crash, or made by older rules), oldest first."""
+        when = func.coalesce(schema.articles.c.published, schema.articles.c.fetched)
+        query = (
+            select(schema.articles.c.id)
+            .where(self._behind_clause(versions))
+            .order_by(when, schema.articles.c.id)
+        )
+        with self.engine.connect() as conn:
+            rows = conn.execute(query if limit is None else query.limit(limit))
+            return [int(r[0]) for r in rows]
+
+    def count_behind(self, versions: Mapping[str, str]) -> int:
+        """How many original articles `behind` would list without a limit."""
+        query = select(func.count()).select_from(schema.articles)
+        with self.engine.connect() as conn:
+            return int(conn.execute(query.where(self._behind_clause(versions))).scalar_one())
+
+    @staticmethod
+    def _behind_clause(versions: Mapping[str, str]) -> Any:
+        a, s = schema.articles.c, schema.article_stages.c
+        current = (
+            select(func.count())
+            .where(s.article_id == a.id)
+            .where(or_(*(and_(s.stage == k, s.version == v) for k, v in versions.items())))
+            .scalar_subquery()
+        )
+        return and_(a.duplicate_of.is_(None), current < len(versions))
 
     def done(self, stage: str, version: str, ids: Sequence[int]) -> set[int]:
         """Which of `ids` already have `stage` output made by `version`."""

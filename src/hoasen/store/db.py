@@ -92,6 +92,7 @@ class StoredArticle:
     source_name: str | None
     content_hash: str
     duplicate_of: int | None
+    published_source: str | None = None  # page, feed, input, http, first_seen (an estimate)
 
     def as_json(self, with_text: bool = False) -> dict[str, Any]:
         """JSON form for listings; the full text only when asked."""
@@ -104,6 +105,7 @@ class StoredArticle:
             "source_url": self.source_url,
             "author": self.author,
             "published": self.published.isoformat() if self.published else None,
+            "published_source": self.published_source,
             "fetched": self.fetched.isoformat(),
             "source": self.source_name,
             "duplicate_of": self.duplicate_of,
@@ -365,6 +367,7 @@ class Store:
                 source_url=article.source_url,
                 author=article.author,
                 published=article.published,
+                published_source=article.published_source,
                 fetched=article.fetched or utcnow(),
                 content_hash=content_hash,
                 duplicate_of=duplicate_of,
@@ -727,4 +730,5 @@ def _article(m: Any) -> StoredArticle:
         source_name=m["source_name"],
         content_hash=m["content_hash"],
         duplicate_of=m["duplicate_of"],
+        published_source=m["published_source"],
     )

@@ -116,6 +116,8 @@ articles = Table(
     Column("source_url", Text),
     Column("author", Text),
     Column("published", UTCDateTime, index=True),
+    # page | feed | input | http | first_seen (no date anywhere: an estimate, said so in reports)
+    Column("published_source", String(12)),
     Column("fetched", UTCDateTime, nullable=False, default=utcnow),
     Column("content_hash", String(64), nullable=False, index=True),
     Column("duplicate_of", Integer, ForeignKey("articles.id", ondelete="SET NULL"), index=True),

@@ -34,6 +34,7 @@ class ArticleSummary(BaseModel):
     source_url: str | None
     author: str | None
     published: datetime | None
+    published_source: str | None = None
     fetched: datetime
     source: str | None
     duplicate_of: int | None
@@ -50,6 +51,7 @@ class ArticleSummary(BaseModel):
             source_url=a.source_url,
             author=a.author,
             published=a.published,
+            published_source=a.published_source,
             fetched=a.fetched,
             source=a.source_name,
             duplicate_of=a.duplicate_of,
@@ -322,6 +324,8 @@ class JobResult(BaseModel):
     duplicates: int = 0
     skipped: int = 0
     analyzed: int = 0
+    caught_up: int = 0
+    behind: int = 0
     errors: list[ItemErrorOut] = []
 
 
