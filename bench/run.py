@@ -1,5 +1,6 @@
 """`make bench`: ingest and analysis throughput, search latency and report build time on 100k
-articles, feed polling.
+articles, feed polling, translation QA alone on 10,000 segment pairs, and the local zh→en engine
+with and without the termbase enforced.
 
 Results are printed as a table and written to bench/results.json (with the machine) so the README
 numbers can be checked.
@@ -16,7 +17,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = ROOT.parent / "shared" / "data"
-BENCHES = ("ingest", "analysis", "search", "reports", "poll", "api")
+BENCHES = ("ingest", "analysis", "search", "reports", "poll", "api", "qa", "translate")
 
 
 def machine() -> str:
@@ -49,7 +50,7 @@ def main(argv: list[str] | None = None) -> int:
     if not args.data.is_dir():
         print(f"make bench: skipped — benchmark data not found at {args.data}")
         return 0
-    from bench import analysis, api, ingest, poll, reports, search
+    from bench import analysis, api, ingest, poll, qa, reports, search, translate
 
     args.cache.mkdir(parents=True, exist_ok=True)
     previous = ROOT / "bench" / "results.json"
@@ -64,6 +65,8 @@ def main(argv: list[str] | None = None) -> int:
         "reports": lambda: reports.run(n_articles=args.articles, cache_dir=args.cache),
         "poll": lambda: poll.run(n_feeds=args.feeds),
         "api": lambda: api.run(n_articles=args.articles, cache_dir=args.cache),
+        "qa": lambda: qa.run(args.data),
+        "translate": lambda: translate.run(args.data),
     }
     for name in args.only:
         print(f"== {name}", flush=True)

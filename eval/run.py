@@ -18,7 +18,7 @@ from eval.gate import check_floors_not_lowered, load_floors
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = ROOT.parent / "shared" / "data"
-SUITES = ("extraction", "language", "dedupe", "ner", "topics", "stories")
+SUITES = ("extraction", "language", "dedupe", "ner", "topics", "stories", "enforce", "qa")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.progress import MofNCompleteColumn, Progress, SpinnerColumn, TextColumn
 from rich.table import Table
 
+from hoasen.demo_translate import show_translation
 from hoasen.desk import Desk
 from hoasen.ingest.files import iter_paths
 from hoasen.ingest.formats import split_items
@@ -167,6 +168,7 @@ def run_demo(
                 console.print(f"  {h.id} [{h.language}] {h.title}", highlight=False)
                 console.print(f"      {h.snippet}", highlight=False)
         _show_understanding(desk, console)
+        show_translation(desk, console)
         path = _weekly_report(desk, db)
         console.print(f"[bold]This week's report[/bold] (HTML): {path}", highlight=False)
         console.print(

@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hoasen.analyze.gazetteer import Entity
 from hoasen.analyze.pipeline import AnalysisReport, Pipeline
@@ -28,6 +28,9 @@ from hoasen.settings import Settings
 from hoasen.store.analysis import AnalysisStore, StoryRow
 from hoasen.store.db import Source, Store, StoredArticle
 from hoasen.store.search import SearchHit, SearchIndex
+
+if TYPE_CHECKING:
+    from hoasen.translate.service import TranslationDesk
 
 AnalysisProgress = Callable[[int, int], None]
 
@@ -72,7 +75,19 @@ class Desk:
     @cached_property
     def reports(self) -> ReportService:
         """Monitoring reports and their numbered register."""
-        return ReportService(self.store, self.settings, self.pipeline.gazetteer)
+        return ReportService(
+            self.store,
+            self.settings,
+            self.pipeline.gazetteer,
+            glossary_for=lambda source, target: self.translation.glossary(source, target),
+        )
+
+    @cached_property
+    def translation(self) -> TranslationDesk:
+        """The translation desk: engines, termbase, memory, QA and articles' translations."""
+        from hoasen.translate.service import TranslationDesk
+
+        return TranslationDesk(self.store, self.settings, self.pipeline.gazetteer)
 
     # ---------------------------------------------------------------- ingest
 

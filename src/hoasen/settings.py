@@ -17,12 +17,14 @@ from hoasen.errors import ConfigError
 DEFAULT_LANGUAGES = ("vi", "en", "zh", "ja", "ko", "fr", "de", "ru", "es", "sv", "th", "id")
 
 
-def _setting(default: Any, help: str) -> Any:
-    """Declare a setting with its help text (kept in the dataclass field metadata)."""
+def _setting(default: Any, help: str, secret: bool = False) -> Any:
+    """Declare a setting with its help text (kept in the dataclass field metadata). A secret
+    (an API key) is left out of the repr and masked by `Settings.redacted()`."""
+    meta = {"help": help, "secret": secret}
     if isinstance(default, list | tuple):
         value = tuple(default)
-        return field(default_factory=lambda: value, metadata={"help": help})
-    return field(default=default, metadata={"help": help})
+        return field(default_factory=lambda: value, metadata=meta, repr=not secret)
+    return field(default=default, metadata=meta, repr=not secret)
 
 
 @dataclass(frozen=True)
@@ -84,7 +86,66 @@ class Settings:
     )
     report_dir: str = _setting("reports", "Folder where `hoasen report` writes report files.")
     translation_engine: str = _setting(
-        "", "Machine translation of foreign titles in reports (empty: none configured)."
+        "",
+        "Machine translation of foreign titles in reports: an engine name (local, "
+        "libretranslate, deepl, openai) or auto (the translate_engines choice per pair); "
+        "empty: none configured.",
+    )
+    translate_engines: tuple[str, ...] = _setting(
+        (),
+        "Translation engine per language pair: SOURCE-TARGET=ENGINE items such as zh-en=local, "
+        "vi-zh=deepl, *=libretranslate (* is any language; use > between codes with a region, "
+        "zh-Hant>en=local); engines: local, libretranslate, deepl, openai. A pair no engine "
+        "has directly goes through English. Empty: none configured.",
+    )
+    models_dir: str = _setting(
+        "models",
+        "Folder of local translation models the operator copies in (Argos Translate "
+        ".argosmodel packages, CTranslate2 conversions of OPUS-MT, NLLB-200, M2M-100); nothing "
+        "is ever downloaded. See docs/translation.md.",
+    )
+    translate_threads: int = _setting(
+        0, "CPU threads one local translation uses (0: every core, at most 4)."
+    )
+    translate_timeout: float = _setting(
+        120.0,
+        "Seconds before a request to a translation API is abandoned (a chat model on a CPU "
+        "can take a while for a batch).",
+    )
+    translate_retries: int = _setting(
+        3,
+        "Times a translation API request is retried after a 429 or 5xx reply, waiting twice as "
+        "long each time (a Retry-After header is respected, up to 30 s).",
+    )
+    libretranslate_url: str = _setting(
+        "", "Base URL of a LibreTranslate server, e.g. http://127.0.0.1:5000 (empty: none)."
+    )
+    libretranslate_api_key: str = _setting(
+        "", "LibreTranslate API key, when the server asks for one. Secret: never shown back.", True
+    )
+    deepl_api_key: str = _setting(
+        "",
+        "DeepL API key (empty: DeepL not configured); a key ending in :fx uses the free API. "
+        "Secret: never shown back.",
+        True,
+    )
+    deepl_api_url: str = _setting(
+        "",
+        "DeepL API base URL (empty: https://api-free.deepl.com for :fx keys, "
+        "https://api.deepl.com otherwise).",
+    )
+    openai_base_url: str = _setting(
+        "",
+        "OpenAI-compatible chat completions server (Ollama, vLLM, llama.cpp), e.g. "
+        "http://127.0.0.1:11434/v1 (empty: none).",
+    )
+    openai_api_key: str = _setting(
+        "",
+        "Bearer key for the OpenAI-compatible server, if it needs one. Secret: never shown back.",
+        True,
+    )
+    openai_model: str = _setting(
+        "", "Model the OpenAI-compatible server translates with, e.g. qwen2.5:7b-instruct."
     )
     web_host: str = _setting("127.0.0.1", "Address `hoasen serve` listens on.")
     web_port: int = _setting(8000, "Port `hoasen serve` listens on.")
@@ -124,6 +185,22 @@ class Settings:
         "Folder of a model made by `hoasen topics train` used to tag articles (empty: the "
         "taxonomy's zero-shot model).",
     )
+
+    def redacted(self) -> dict[str, Any]:
+        """Every setting by name, with secrets (API keys) masked: safe to print or log."""
+        out: dict[str, Any] = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            out[f.name] = REDACTED if f.metadata.get("secret") and value else value
+        return out
+
+
+REDACTED = "********"
+
+
+def secret_settings() -> list[str]:
+    """Names of the settings that hold secrets and are never shown back."""
+    return [f.name for f in fields(Settings) if f.metadata.get("secret")]
 
 
 def setting_docs() -> list[tuple[str, str, Any]]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import getpass
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -31,11 +32,18 @@ class MadeReport:
 class ReportService:
     """Reports of one store."""
 
-    def __init__(self, store: Store, settings: Settings, gazetteer: Gazetteer) -> None:
+    def __init__(
+        self,
+        store: Store,
+        settings: Settings,
+        gazetteer: Gazetteer,
+        glossary_for: Callable[[str, str], Any] | None = None,
+    ) -> None:
         self.store = store
         self.settings = settings
         self.register = ReportRegister(store)
-        self.builder = ReportBuilder(store, settings, gazetteer, translator_for(settings))
+        translator = translator_for(settings, glossary_for)
+        self.builder = ReportBuilder(store, settings, gazetteer, translator)
 
     def make(
         self,

@@ -26,6 +26,7 @@ from sqlalchemy import (
     Table,
     Text,
     TypeDecorator,
+    UniqueConstraint,
 )
 
 metadata = MetaData(
@@ -372,4 +373,95 @@ ingest_jobs = Table(
     Column("created", UTCDateTime, nullable=False, default=utcnow),
     Column("started", UTCDateTime),
     Column("finished", UTCDateTime),
+)
+
+# ---------------------------------------------------------------- translation desk (migration 0006)
+
+# The termbase shares its concepts with the gazetteer: a concept whose `entity_id` names a
+# gazetteer entity takes that entity's names as admitted terms; rows here add office terms,
+# preferred terms per language and forbidden variants.
+term_concepts = Table(
+    "term_concepts",
+    metadata,
+    Column("id", String(120), primary_key=True),  # a gazetteer id, or "term.<slug>"
+    Column("entity_id", String(120), index=True),  # the gazetteer entity, when there is one
+    Column("type", String(10), nullable=False),  # PER / LOC / ORG / TERM
+    Column("subject", String(100), nullable=False, default=""),  # TBX subjectField
+    Column("note", Text, nullable=False, default=""),
+    Column("created", UTCDateTime, nullable=False, default=utcnow),
+    Column("updated", UTCDateTime, nullable=False, default=utcnow),
+)
+
+terms = Table(
+    "terms",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column(
+        "concept_id",
+        String(120),
+        ForeignKey("term_concepts.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    Column("lang", String(10), nullable=False),  # vi, en, zh-Hans, zh-Hant, ja, ko...
+    Column("text", Text, nullable=False),
+    Column("status", String(12), nullable=False),  # preferred / admitted / forbidden
+    Column("note", Text, nullable=False, default=""),
+    Column("origin", String(12), nullable=False, default="user"),  # user / import / suggest
+    Column("created", UTCDateTime, nullable=False, default=utcnow),
+    UniqueConstraint("concept_id", "lang", "text", name="uq_terms_concept_lang_text"),
+)
+
+tm_segments = Table(
+    "tm_segments",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("source_lang", String(10), nullable=False),
+    Column("target_lang", String(10), nullable=False),
+    Column("source", Text, nullable=False),
+    Column("target", Text, nullable=False),
+    Column("source_key", String(64), nullable=False),  # hash of the normalised source
+    Column("state", String(12), nullable=False),  # draft / reviewed / approved
+    Column("origin", String(50), nullable=False),  # human / machine:ENGINE / import
+    Column("created_by", String(100), nullable=False, default=""),
+    Column("created", UTCDateTime, nullable=False, default=utcnow),
+    Column("updated", UTCDateTime, nullable=False, default=utcnow),
+    Column("note", Text, nullable=False, default=""),
+    Index("ix_tm_segments_pair_key", "source_lang", "target_lang", "source_key"),
+)
+
+translations = Table(
+    "translations",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("article_id", Integer, ForeignKey("articles.id", ondelete="CASCADE"), nullable=False),
+    Column("source_lang", String(10), nullable=False),
+    Column("lang", String(10), nullable=False),
+    Column("engine", String(50), nullable=False),  # engine name, "human" or "tm"
+    Column("status", String(12), nullable=False),  # draft / reviewed / approved
+    Column("title", Text, nullable=False, default=""),
+    Column("created_by", String(100), nullable=False, default=""),
+    Column("created", UTCDateTime, nullable=False, default=utcnow),
+    Column("updated", UTCDateTime, nullable=False, default=utcnow),
+    Column("reviewed_by", String(100)),
+    Column("approved_by", String(100)),
+    Column("approved", UTCDateTime),
+    Index("ix_translations_article_lang", "article_id", "lang"),
+)
+
+translation_segments = Table(
+    "translation_segments",
+    metadata,
+    Column(
+        "translation_id",
+        Integer,
+        ForeignKey("translations.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("position", Integer, primary_key=True),  # 0 = title, then the body's segments
+    Column("paragraph", Integer, nullable=False, default=0),  # which paragraph it belongs to
+    Column("source", Text, nullable=False),
+    Column("target", Text, nullable=False, default=""),
+    Column("origin", String(20), nullable=False, default=""),  # tm / engine / human
+    Column("flags", Text, nullable=False, default="[]"),  # JSON list of QA flags
 )

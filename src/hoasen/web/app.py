@@ -20,7 +20,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from hoasen.desk import Desk
 from hoasen.errors import ConfigError, HoasenError
 from hoasen.settings import Settings, load_settings
-from hoasen.web import api, pages
+from hoasen.web import api, api_translate, pages, pages_translate
 from hoasen.web.auth import Accounts, AuthError, RateLimited
 from hoasen.web.deps import (
     SESSION_COOKIE,
@@ -89,7 +89,9 @@ def create_app(
     # api.router has the /api/v1 prefix; its write routes check the role first (401/403), then
     # the CSRF token, so an anonymous write gets 401 rather than a CSRF error
     app.include_router(api.router)
+    app.include_router(api_translate.router)
     app.include_router(pages.router, dependencies=csrf)
+    app.include_router(pages_translate.router, dependencies=csrf)
     return app
 
 

@@ -31,6 +31,7 @@ from hoasen.web.deps import (
     run_search,
 )
 from hoasen.web.pages_render import LANG_COOKIE, render, safe_next
+from hoasen.web.pages_translate import TARGET_LANGS
 
 router = APIRouter(include_in_schema=False)
 
@@ -198,6 +199,8 @@ def article_page(request: Request, article_id: int, user: Viewer, desk: DeskDep)
             "duplicates": data.duplicates_of(desk, article.id),
             "original": original[0] if original else None,
             "story": data.story_of(desk, article.id),
+            "translations": desk.translation.records.for_article(article.id),
+            "target_langs": [x for x in TARGET_LANGS if x != article.language],
         },
     )
 
