@@ -30,6 +30,7 @@ from hoasen.store.db import Source, Store, StoredArticle
 from hoasen.store.search import SearchHit, SearchIndex
 
 if TYPE_CHECKING:
+    from hoasen.exchange.service import ExchangeDesk
     from hoasen.translate.service import TranslationDesk
 
 AnalysisProgress = Callable[[int, int], None]
@@ -88,6 +89,13 @@ class Desk:
         from hoasen.translate.service import TranslationDesk
 
         return TranslationDesk(self.store, self.settings, self.pipeline.gazetteer)
+
+    @cached_property
+    def exchange(self) -> ExchangeDesk:
+        """News exchange with partners: export to ninjs/NewsML-G2/feeds, import their documents."""
+        from hoasen.exchange.service import ExchangeDesk
+
+        return ExchangeDesk(self)
 
     # ---------------------------------------------------------------- ingest
 

@@ -72,6 +72,11 @@ class Settings:
     office_name: str = _setting(
         "Foreign Information Office", "The office's name, printed at the head of every report."
     )
+    exchange_authority: str = _setting(
+        "hoasen.local",
+        "Host name in the guids of documents sent to partners (urn:newsml:HOST:DATE:ID); "
+        "keep it stable, partners recognise updates by it.",
+    )
     office_country: str = _setting(
         "VN", "The office's country (ISO code): sources from elsewhere count as foreign."
     )
