@@ -11,11 +11,11 @@ from typing import Annotated, Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Form, Request, UploadFile
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, Response
 
 from hoasen.analyze.gazetteer import LANGS, TYPES
 from hoasen.desk import Desk
-from hoasen.errors import HoasenError, NotFoundError
+from hoasen.errors import HoasenError
 from hoasen.reports import FORMATS
 from hoasen.reports.build import ReportFilters
 from hoasen.reports.period import KINDS
@@ -31,6 +31,9 @@ from hoasen.web.deps import (
     run_search,
 )
 from hoasen.web.pages_render import LANG_COOKIE, render, safe_next
+from hoasen.web.pages_render import error_page as _not_found
+from hoasen.web.pages_render import error_status as _status
+from hoasen.web.pages_render import see_other as _see
 from hoasen.web.pages_translate import TARGET_LANGS
 
 router = APIRouter(include_in_schema=False)
@@ -48,21 +51,6 @@ _MIME = {
     "md": "text/markdown; charset=utf-8",
     "json": "application/json",
 }
-
-
-def _see(url: str) -> RedirectResponse:
-    return RedirectResponse(url, status_code=303)
-
-
-def _status(exc: HoasenError) -> int:
-    return 404 if isinstance(exc, NotFoundError) else 400
-
-
-def _not_found(request: Request, user: User, exc: HoasenError) -> HTMLResponse:
-    status = _status(exc)
-    return render(
-        request, "error.html", {"user": user, "message": str(exc), "status": status}, status
-    )
 
 
 def _split(text: str) -> tuple[str, ...]:

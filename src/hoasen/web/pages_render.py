@@ -10,11 +10,12 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, RedirectResponse
 from jinja2 import Environment, FileSystemLoader, pass_context, select_autoescape
 from jinja2.runtime import Context
 from markupsafe import Markup, escape
 
+from hoasen.errors import HoasenError, NotFoundError
 from hoasen.reports import i18n
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -171,3 +172,21 @@ def _rank(role: str) -> int:
     from hoasen.web.auth import ROLES
 
     return ROLES.index(role) if role in ROLES else -1
+
+
+def see_other(url: str) -> RedirectResponse:
+    """Redirect after a form post (303: the browser follows with a GET)."""
+    return RedirectResponse(url, status_code=303)
+
+
+def error_status(exc: HoasenError) -> int:
+    """404 for a thing that does not exist, 400 for any other domain error."""
+    return 404 if isinstance(exc, NotFoundError) else 400
+
+
+def error_page(request: Request, user: Any, exc: HoasenError) -> HTMLResponse:
+    """The error page for a domain error, with its status."""
+    status = error_status(exc)
+    return render(
+        request, "error.html", {"user": user, "message": str(exc), "status": status}, status
+    )

@@ -9,15 +9,18 @@ from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request, UploadFile
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, Response
 
 from hoasen.desk import Desk
-from hoasen.errors import HoasenError, NotFoundError, UsageError
+from hoasen.errors import HoasenError, UsageError
 from hoasen.store.translations import STATES
 from hoasen.translate.types import TERM_STATUSES
 from hoasen.web.auth import Accounts, User
 from hoasen.web.deps import csrf_protect, get_accounts, get_desk, page_require, page_user
+from hoasen.web.pages_render import error_page as _error
+from hoasen.web.pages_render import error_status as _status
 from hoasen.web.pages_render import render
+from hoasen.web.pages_render import see_other as _see
 
 router = APIRouter(include_in_schema=False)
 
@@ -29,21 +32,6 @@ Csrf = Depends(csrf_protect)
 TARGET_LANGS = ("en", "vi", "zh", "ja", "ko", "fr", "ru", "de", "es")
 TERM_TYPES = ("PER", "LOC", "ORG", "TERM")
 _EXPORT_MIME = {"tbx": "application/x-tbx+xml", "csv": "text/csv; charset=utf-8"}
-
-
-def _see(url: str) -> RedirectResponse:
-    return RedirectResponse(url, status_code=303)
-
-
-def _status(exc: HoasenError) -> int:
-    return 404 if isinstance(exc, NotFoundError) else 400
-
-
-def _error(request: Request, user: User, exc: HoasenError) -> HTMLResponse:
-    status = _status(exc)
-    return render(
-        request, "error.html", {"user": user, "message": str(exc), "status": status}, status
-    )
 
 
 # ---------------------------------------------------------------- translations
