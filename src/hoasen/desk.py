@@ -31,6 +31,7 @@ from hoasen.store.search import SearchHit, SearchIndex
 
 if TYPE_CHECKING:
     from hoasen.exchange.service import ExchangeDesk
+    from hoasen.registers.partners import PartnerDesk
     from hoasen.translate.service import TranslationDesk
 
 AnalysisProgress = Callable[[int, int], None]
@@ -96,6 +97,13 @@ class Desk:
         from hoasen.exchange.service import ExchangeDesk
 
         return ExchangeDesk(self)
+
+    @cached_property
+    def partners(self) -> PartnerDesk:
+        """Partner organisations and cooperation agreements, names resolved via the gazetteer."""
+        from hoasen.registers.partners import PartnerDesk
+
+        return PartnerDesk(self.store, self.pipeline.gazetteer)
 
     # ---------------------------------------------------------------- ingest
 

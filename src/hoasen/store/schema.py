@@ -14,6 +14,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Column,
+    Date,
     DateTime,
     Dialect,
     Float,
@@ -464,4 +465,78 @@ translation_segments = Table(
     Column("target", Text, nullable=False, default=""),
     Column("origin", String(20), nullable=False, default=""),  # tm / engine / human
     Column("flags", Text, nullable=False, default="[]"),  # JSON list of QA flags
+)
+
+
+# --------------------------------------------------- partners and agreements (migration 0007)
+
+# A partner is an organisation the office exchanges news with; `entity_id` links it to the
+# gazetteer so any of the entity's names (vi/en/zh...) finds it. Contacts keep the minimum of
+# personal data. Agreements record what was agreed and when it ends, for renewal reminders.
+partners = Table(
+    "partners",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("slug", String(120), nullable=False, unique=True),
+    Column("entity_id", String(120), index=True),  # gazetteer id, when the partner has one
+    Column("name", Text, nullable=False),
+    Column("country", String(2)),  # ISO 3166-1 alpha-2
+    Column("languages", Text, nullable=False, default=""),  # comma list: vi,zh
+    Column("kind", String(40), nullable=False, default=""),  # press-agency, broadcaster...
+    Column("notes", Text, nullable=False, default=""),
+    Column("created", UTCDateTime, nullable=False, default=utcnow),
+    Column("updated", UTCDateTime, nullable=False, default=utcnow),
+)
+
+partner_contacts = Table(
+    "partner_contacts",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column(
+        "partner_id",
+        Integer,
+        ForeignKey("partners.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    Column("name", Text, nullable=False),
+    Column("role", String(100), nullable=False, default=""),
+    Column("email", String(320), nullable=False, default=""),
+    Column("phone", String(50), nullable=False, default=""),
+    Column("notes", Text, nullable=False, default=""),
+)
+
+agreements = Table(
+    "agreements",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("partner_id", Integer, ForeignKey("partners.id"), nullable=False, index=True),
+    Column("title", Text, nullable=False),
+    Column("parties", Text, nullable=False, default=""),
+    Column("signed", Date),
+    Column("starts", Date, nullable=False),
+    Column("ends", Date),  # NULL: open-ended
+    Column("renewal", Text, nullable=False, default=""),  # renewal terms, in words
+    Column("scope", Text, nullable=False, default=""),  # comma list of AGREEMENT_SCOPES
+    Column("document", Text),  # file name of the signed document
+    Column("status", String(12), nullable=False),  # draft / active / expired / terminated
+    Column("notes", Text, nullable=False, default=""),
+    Column("created", UTCDateTime, nullable=False, default=utcnow),
+    Column("updated", UTCDateTime, nullable=False, default=utcnow),
+)
+
+agreement_activities = Table(
+    "agreement_activities",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column(
+        "agreement_id",
+        Integer,
+        ForeignKey("agreements.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    Column("on", Date, nullable=False),
+    Column("kind", String(40), nullable=False, default=""),
+    Column("description", Text, nullable=False, default=""),
 )

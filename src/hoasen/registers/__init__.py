@@ -1,0 +1,1 @@
+"""Registers the office keeps beside the coverage: partners, agreements and their history."""
