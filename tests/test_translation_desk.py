@@ -328,6 +328,19 @@ def test_web_editor_and_api(desk: Desk, tsettings: Settings, tmp_path: Path) -> 
                 shown = await client.get(url)
                 assert shown.status_code == 200, url
             assert "Phúc Kiến" in (await client.get("/termbase?name=福建省")).text
+            csv_file = "concept_id,type,lang,term,status\nterm.web-x,TERM,en,Web Term X,preferred\n"
+            imported = await client.post(
+                "/termbase/import",
+                data={"csrf_token": token},
+                files={"file": ("terms.csv", csv_file.encode("utf-8"), "text/csv")},
+            )
+            assert imported.status_code == 200 and "1 / 1" in imported.text
+            refused = await client.post(
+                "/termbase/import",
+                data={"csrf_token": token},
+                files={"file": ("terms.txt", b"x", "text/plain")},
+            )
+            assert refused.status_code == 400 and "choose a .tbx or .csv file" in refused.text
             qa = await client.post(
                 "/qa",
                 data={

@@ -304,6 +304,10 @@ class TranslationDesk:
         """Import a TBX-Basic or CSV file into the termbase: all of it or nothing."""
         return self.termbase.import_file(path).as_json()
 
+    def import_terms_bytes(self, data: bytes, name: str) -> dict[str, Any]:
+        """Import an uploaded TBX-Basic or CSV file's contents: all of it or nothing."""
+        return self.termbase.import_bytes(data, name).as_json()
+
     def export_terms(self, path: Path, fmt: str = "tbx", everything: bool = False) -> int:
         """Write the termbase (the office's own concepts, or `everything` with the gazetteer's)
         as TBX-Basic or CSV; returns how many concepts were written."""

@@ -30,7 +30,7 @@ from hoasen.web.deps import (
     page_user,
     run_search,
 )
-from hoasen.web.pages_render import LANG_COOKIE, render, safe_next
+from hoasen.web.pages_render import LANG_COOKIE, read_upload, render, safe_next
 from hoasen.web.pages_render import error_page as _not_found
 from hoasen.web.pages_render import error_status as _status
 from hoasen.web.pages_render import see_other as _see
@@ -490,12 +490,8 @@ async def import_gazetteer(
     file: UploadFile,
 ) -> Response:
     """Import a gazetteer CSV (the same rows `hoasen gazetteer import` takes)."""
-    limit = int(getattr(desk.settings, "web_upload_max_mb", 20)) * 1024 * 1024
-    content = await file.read(limit + 1)
-    name = "".join(c for c in (file.filename or "") if c.isalnum() or c in "._-") or "web.csv"
     try:
-        if len(content) > limit:
-            raise HoasenError("the file is larger than the upload limit")
+        name, content = await read_upload(file, desk.settings.web_upload_max_mb, "web.csv")
         text = content.decode("utf-8-sig")
         rows = _import_rows(desk, text, name if name.endswith(".csv") else name + ".csv")
     except UnicodeDecodeError:

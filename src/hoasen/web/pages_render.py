@@ -9,13 +9,13 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from fastapi import Request
+from fastapi import Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse
 from jinja2 import Environment, FileSystemLoader, pass_context, select_autoescape
 from jinja2.runtime import Context
 from markupsafe import Markup, escape
 
-from hoasen.errors import HoasenError, NotFoundError
+from hoasen.errors import HoasenError, NotFoundError, UsageError
 from hoasen.reports import i18n
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -190,3 +190,14 @@ def error_page(request: Request, user: Any, exc: HoasenError) -> HTMLResponse:
     return render(
         request, "error.html", {"user": user, "message": str(exc), "status": status}, status
     )
+
+
+async def read_upload(file: UploadFile, limit_mb: int, default_name: str) -> tuple[str, bytes]:
+    """An uploaded file's safe name (letters, digits and ._- only) and its bytes; a UsageError
+    when it is larger than `limit_mb`."""
+    limit = limit_mb * 1024 * 1024
+    content = await file.read(limit + 1)
+    name = "".join(c for c in (file.filename or "") if c.isalnum() or c in "._-") or default_name
+    if len(content) > limit:
+        raise UsageError("the file is larger than the upload limit")
+    return name, content

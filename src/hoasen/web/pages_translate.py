@@ -19,7 +19,7 @@ from hoasen.web.auth import Accounts, User
 from hoasen.web.deps import csrf_protect, get_accounts, get_desk, page_require, page_user
 from hoasen.web.pages_render import error_page as _error
 from hoasen.web.pages_render import error_status as _status
-from hoasen.web.pages_render import render
+from hoasen.web.pages_render import read_upload, render
 from hoasen.web.pages_render import see_other as _see
 
 router = APIRouter(include_in_schema=False)
@@ -240,18 +240,11 @@ async def import_terms(
     request: Request, user: Editor, desk: DeskDep, accounts: AccountsDep, file: UploadFile
 ) -> Response:
     """Import a TBX-Basic or CSV file: all of it, or nothing and the reason."""
-    limit = desk.settings.web_upload_max_mb * 1024 * 1024
-    content = await file.read(limit + 1)
-    name = "".join(c for c in (file.filename or "") if c.isalnum() or c in "._-") or "terms.tbx"
     try:
-        if len(content) > limit:
-            raise UsageError("the file is larger than the upload limit")
+        name, content = await read_upload(file, desk.settings.web_upload_max_mb, "terms.tbx")
         if not name.lower().endswith((".tbx", ".xml", ".csv")):
             raise UsageError("choose a .tbx or .csv file")
-        with tempfile.TemporaryDirectory(prefix="hoasen-termbase-") as folder:
-            path = Path(folder) / name
-            path.write_bytes(content)
-            result = desk.translation.import_terms(path)
+        result = desk.translation.import_terms_bytes(content, name)
     except HoasenError as exc:
         return _termbase(request, user, desk, error=str(exc), status=400)
     accounts.audit(user.id, "termbase.import", name, dict(result))
