@@ -152,6 +152,48 @@ class Settings:
     openai_model: str = _setting(
         "", "Model the OpenAI-compatible server translates with, e.g. qwen2.5:7b-instruct."
     )
+    smtp_host: str = _setting(
+        "",
+        "SMTP server for outgoing mail (exchange packages, reports, campaigns); empty: no "
+        "server, every message is written as an .eml file to mail_outbox instead.",
+    )
+    smtp_port: int = _setting(587, "SMTP server port (587 STARTTLS, 465 SSL, 25 plain).")
+    smtp_security: str = _setting(
+        "starttls", "SMTP connection security: starttls, ssl or none (none only on loopback)."
+    )
+    smtp_user: str = _setting("", "SMTP login name (empty: no login).")
+    smtp_password: str = _setting("", "SMTP password. Secret: never shown back.", True)
+    smtp_from: str = _setting(
+        "hoasen@localhost", "Sender address of outgoing mail, e.g. Press Office <press@example.org>."
+    )
+    mail_outbox: str = _setting(
+        "outbox",
+        "Folder where outgoing mail is written as .eml files when no smtp_host is set (the "
+        "embedded default: nothing leaves the machine until SMTP is configured).",
+    )
+    exchange_dir: str = _setting(
+        "exchange", "Folder for exchange work: the default outbox of folder transports."
+    )
+    exchange_secrets: tuple[str, ...] = _setting(
+        (),
+        "Named secrets of exchange transports and inboxes, NAME=VALUE items (comma-separated "
+        "in env): an SFTP password, an HTTP push or inbox HMAC key; plans name them. Secret: "
+        "never shown back.",
+        True,
+    )
+    sftp_known_hosts: str = _setting(
+        "",
+        "known_hosts file that SFTP servers' host keys are checked against (empty: "
+        "~/.ssh/known_hosts); an unknown or changed host key is refused.",
+    )
+    delivery_attempts: int = _setting(
+        5, "Times a delivery (package, mail, post) is tried before it is marked failed."
+    )
+    delivery_backoff: float = _setting(
+        30.0,
+        "Seconds before the first retry of a failed delivery; each further retry waits twice "
+        "as long (at most an hour).",
+    )
     web_host: str = _setting("127.0.0.1", "Address `hoasen serve` listens on.")
     web_port: int = _setting(8000, "Port `hoasen serve` listens on.")
     web_session_hours: int = _setting(
@@ -190,6 +232,17 @@ class Settings:
         "Folder of a model made by `hoasen topics train` used to tag articles (empty: the "
         "taxonomy's zero-shot model).",
     )
+
+    def secret(self, name: str) -> str:
+        """The exchange secret called `name` (from exchange_secrets); ConfigError when unset."""
+        for item in self.exchange_secrets:
+            key, sep, value = item.partition("=")
+            if sep and key.strip() == name:
+                return value.strip()
+        raise ConfigError(
+            f"no exchange secret named {name!r}: add {name}=VALUE to exchange_secrets "
+            "(HOASEN_EXCHANGE_SECRETS)"
+        )
 
     def redacted(self) -> dict[str, Any]:
         """Every setting by name, with secrets (API keys) masked: safe to print or log."""

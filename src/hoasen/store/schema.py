@@ -78,6 +78,7 @@ sources = Table(
     Column("language", String(8)),
     Column("foreign", Boolean, nullable=False, default=False),
     Column("partner", Boolean, nullable=False, default=False),
+    Column("partner_id", Integer, index=True),  # the partner organisation (migration 0008)
     Column("poll_minutes", Integer, nullable=False, default=60),
     Column("etag", Text),
     Column("last_modified", Text),
@@ -539,4 +540,165 @@ agreement_activities = Table(
     Column("on", Date, nullable=False),
     Column("kind", String(40), nullable=False, default=""),
     Column("description", Text, nullable=False, default=""),
+)
+
+# ------------------------------------------- deliveries and news exchange (migration 0008)
+
+# One delivery pattern for everything that leaves the office (exchange packages, campaigns,
+# channel posts): a queued row per destination with an idempotency key (the same key is never
+# delivered twice), retries with backoff, and one row per attempt. `progress` keeps the names
+# of the files a destination already acknowledged, so a retry resumes after them.
+deliveries = Table(
+    "deliveries",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("key", String(200), nullable=False, unique=True),  # idempotency key
+    Column("kind", String(20), nullable=False),  # exchange / campaign / post
+    Column("ref", String(120), nullable=False, index=True),  # e.g. package:12
+    Column("transport", String(20), nullable=False),  # folder / email / sftp / http
+    Column("destination", Text, nullable=False, default=""),  # where, in words (no secrets)
+    Column("config", Text, nullable=False, default="{}"),  # transport settings (JSON, no secrets)
+    Column("secret", String(120), nullable=False, default=""),  # name of a secret in settings
+    Column("status", String(12), nullable=False),  # queued / sending / sent / failed
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("max_attempts", Integer, nullable=False, default=5),
+    Column("next_attempt", UTCDateTime),  # when a queued delivery may be tried again
+    Column("progress", Text, nullable=False, default=""),  # newline list of files acknowledged
+    Column("bytes", BigInteger, nullable=False, default=0),
+    Column("checksum", String(80), nullable=False, default=""),  # sha256 of the payload
+    Column("receipt", Text, nullable=False, default=""),  # message id / remote path / reply
+    Column("error", Text, nullable=False, default=""),  # the last error, in words
+    Column("created", UTCDateTime, nullable=False, default=utcnow),
+    Column("updated", UTCDateTime, nullable=False, default=utcnow),
+    Column("sent", UTCDateTime),
+)
+
+delivery_attempts = Table(
+    "delivery_attempts",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column(
+        "delivery_id",
+        Integer,
+        ForeignKey("deliveries.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    Column("number", Integer, nullable=False),
+    Column("started", UTCDateTime, nullable=False),
+    Column("finished", UTCDateTime),
+    Column("ok", Boolean, nullable=False, default=False),
+    Column("error", Text, nullable=False, default=""),
+)
+
+# An exchange plan says what goes to (direction out) or comes from (direction in) one partner,
+# when, in which format and over which transport. Selection, languages and transport settings
+# are JSON documents validated by `hoasen.exchange.plans`.
+exchange_plans = Table(
+    "exchange_plans",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("partner_id", Integer, ForeignKey("partners.id"), nullable=False, index=True),
+    Column("name", String(120), nullable=False, unique=True),
+    Column("direction", String(3), nullable=False),  # out / in
+    Column("schedule", String(120), nullable=False, default=""),  # "" = on demand
+    Column("selection", Text, nullable=False, default="{}"),
+    Column("languages", Text, nullable=False, default="original"),  # comma list
+    Column("machine_translate", Boolean, nullable=False, default=False),
+    Column("format", String(20), nullable=False),
+    Column("transport", String(20), nullable=False),
+    Column("transport_config", Text, nullable=False, default="{}"),
+    Column("secret", String(120), nullable=False, default=""),  # name in exchange_secrets
+    Column("automatic", Boolean, nullable=False, default=False),
+    Column("active", Boolean, nullable=False, default=True),
+    Column("next_due", UTCDateTime),
+    Column("last_run", UTCDateTime),
+    Column("created", UTCDateTime, nullable=False, default=utcnow),
+    Column("updated", UTCDateTime, nullable=False, default=utcnow),
+)
+
+exchange_packages = Table(
+    "exchange_packages",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("plan_id", Integer, ForeignKey("exchange_plans.id"), nullable=False, index=True),
+    Column("partner_id", Integer, ForeignKey("partners.id"), nullable=False),
+    Column("sequence", Integer, nullable=False),  # per partner: 1, 2, 3...
+    Column("status", String(12), nullable=False),  # built / approved / sent / failed / cancelled
+    Column("format", String(20), nullable=False),
+    Column("since", UTCDateTime),  # the period the selection covered
+    Column("until", UTCDateTime),
+    Column("built", UTCDateTime, nullable=False, default=utcnow),
+    Column("built_by", String(120), nullable=False, default=""),
+    Column("approved", UTCDateTime),
+    Column("approved_by", String(120), nullable=False, default=""),
+    Column("sent", UTCDateTime),
+    Column("bytes", BigInteger, nullable=False, default=0),
+    Column("checksum", String(80), nullable=False, default=""),
+    Column("error", Text, nullable=False, default=""),
+    UniqueConstraint("partner_id", "sequence", name="uq_exchange_packages_partner_sequence"),
+)
+
+exchange_package_items = Table(
+    "exchange_package_items",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column(
+        "package_id",
+        Integer,
+        ForeignKey("exchange_packages.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    Column("position", Integer, nullable=False),
+    Column("article_id", Integer, ForeignKey("articles.id"), nullable=False, index=True),
+    Column("version", String(80), nullable=False),  # the article's content hash when built
+    Column("language", String(16), nullable=False),
+    Column("translation_id", Integer),  # the approved translation sent, if any
+    Column("headline", Text, nullable=False, default=""),
+    Column("topic", String(80), nullable=False, default=""),
+)
+
+exchange_package_files = Table(
+    "exchange_package_files",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column(
+        "package_id",
+        Integer,
+        ForeignKey("exchange_packages.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    Column("name", String(200), nullable=False),
+    Column("media_type", String(100), nullable=False),
+    Column("data", LargeBinary, nullable=False),
+)
+
+# The exchange ledger: one row per package sent and per document received, the proof of what
+# went to and came from each partner.
+exchange_ledger = Table(
+    "exchange_ledger",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("direction", String(8), nullable=False),  # sent / received
+    Column("partner_id", Integer, ForeignKey("partners.id"), index=True),
+    Column("plan_id", Integer),
+    Column("package_id", Integer, index=True),
+    Column("delivery_id", Integer),
+    Column("sequence", Integer),
+    Column("format", String(20), nullable=False, default=""),
+    Column("transport", String(20), nullable=False, default=""),
+    Column("origin", Text, nullable=False, default=""),  # file name / remote / inbox
+    Column("items", Text, nullable=False, default="[]"),  # JSON [[article_id, version], ...]
+    Column("n_items", Integer, nullable=False, default=0),
+    Column("languages", Text, nullable=False, default=""),  # comma list
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("status", String(12), nullable=False),  # queued/sent/failed/received/refused
+    Column("bytes", BigInteger, nullable=False, default=0),
+    Column("checksum", String(80), nullable=False, default=""),
+    Column("operator", String(120), nullable=False, default=""),
+    Column("error", Text, nullable=False, default=""),
+    Column("created", UTCDateTime, nullable=False, default=utcnow, index=True),
+    Column("updated", UTCDateTime, nullable=False, default=utcnow),
 )
