@@ -71,7 +71,7 @@ def _filler(lang: str, n: int) -> str:
     return " " + " ".join(glue.join(rng.choice(words) for _ in range(12)) + end for _ in range(3))
 
 
-def _articles(count: int = 20) -> list[dict[str, Any]]:
+def _articles(count: int = 100) -> list[dict[str, Any]]:
     out = []
     start = datetime(2025, 3, 1, 8, 30, tzinfo=UTC)
     languages = list(_BODIES)

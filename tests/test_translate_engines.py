@@ -422,7 +422,13 @@ def test_api_keys_are_never_shown_back(tmp_path: Path) -> None:
     settings = make_settings(
         tmp_path, deepl_api_key="secret-deepl:fx", openai_api_key="sk-secret", openai_model="m"
     )
-    assert set(secret_settings()) == {"libretranslate_api_key", "deepl_api_key", "openai_api_key"}
+    assert set(secret_settings()) == {
+        "libretranslate_api_key",
+        "deepl_api_key",
+        "openai_api_key",
+        "smtp_password",
+        "exchange_secrets",
+    }
     assert "secret-deepl" not in repr(settings) and "sk-secret" not in repr(settings)
     shown = settings.redacted()
     assert shown["deepl_api_key"] == REDACTED and shown["openai_api_key"] == REDACTED

@@ -425,6 +425,14 @@ WRITES: dict[tuple[str, str], dict[str, Any]] = {
     ("PATCH", "/translations/{translation_id}"): {"json": {"targets": {"0": "x"}}},
     ("POST", "/translations/{translation_id}/status"): {"json": {"status": "approved"}},
     ("POST", "/termbase/terms"): {"json": {"concept": "x", "lang": "en", "text": "X"}},
+    ("POST", "/partners"): {"json": {"name": "Xinhua"}},
+    ("POST", "/partners/{ref}/contacts"): {"json": {"name": "Lan", "email": "lan@x.example"}},
+    ("DELETE", "/partners/{ref}/contacts/{contact_id}"): {},
+    ("POST", "/agreements"): {"json": {"partner": "x", "title": "T", "starts": "2026-01-01"}},
+    ("POST", "/agreements/{agreement_id}/status"): {"json": {"status": "expired"}},
+    ("POST", "/agreements/{agreement_id}/activities"): {
+        "json": {"on": "2026-01-02", "kind": "exchange"}
+    },
 }
 # POSTs that change nothing (a QA check of the text sent): open to viewers.
 READ_ONLY_POSTS = {("POST", "/qa")}
@@ -444,7 +452,8 @@ def _write_routes(app: FastAPI) -> set[tuple[str, str]]:
 async def test_a_viewer_cannot_write(env: Env, write: tuple[str, str]) -> None:
     method, path = write
     url = API + path.replace("{name}", "partner-kr").replace("{article_id}", "1")
-    url = url.replace("{translation_id}", "1")
+    url = url.replace("{translation_id}", "1").replace("{ref}", "1").replace("{contact_id}", "1")
+    url = url.replace("{agreement_id}", "1")
     before = env.desk.store.list_sources()
     async with env.client("viewer") as c:
         err = _error(await c.request(method, url, **WRITES[write]), 403, "forbidden")

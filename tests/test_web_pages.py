@@ -139,6 +139,8 @@ def _pages(site: Site) -> list[str]:
         "/entities",
         "/entities?q=quang",
         "/entities/vn.quang-ninh",
+        "/partners",
+        "/agreements",
     ]
 
 
@@ -342,6 +344,9 @@ def _form_routes(site: Site) -> list[str]:
                 .replace("{article_id}", "1")
                 .replace("{translation_id}", "1")
                 .replace("{position}", "1")
+                .replace("{ref}", "1")
+                .replace("{agreement_id}", "1")
+                .replace("{contact_id}", "1")
             )
     assert len(paths) >= 8, paths  # login, logout, reports, sources, entities, users...
     return sorted(paths)

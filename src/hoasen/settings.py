@@ -164,7 +164,8 @@ class Settings:
     smtp_user: str = _setting("", "SMTP login name (empty: no login).")
     smtp_password: str = _setting("", "SMTP password. Secret: never shown back.", True)
     smtp_from: str = _setting(
-        "hoasen@localhost", "Sender address of outgoing mail, e.g. Press Office <press@example.org>."
+        "hoasen@localhost",
+        "Sender address of outgoing mail, e.g. Press Office <press@example.org>.",
     )
     mail_outbox: str = _setting(
         "outbox",

@@ -1,4 +1,5 @@
-"""Commands of the partner register: partners and the cooperation agreements made with them."""
+"""Commands of the partner register: partners, their contacts, the cooperation agreements made
+with them and the activities under each agreement."""
 
 from __future__ import annotations
 
@@ -193,4 +194,127 @@ def agreements_due(
             str(d.days_left),
             d.state,
         )
+    out.print(table)
+
+
+@agreements_app.command("status")
+def agreements_status(
+    ctx: typer.Context,
+    agreement_id: Annotated[int, typer.Argument(help="Id of the agreement.")],
+    status: Annotated[str, typer.Argument(help="draft, active, expired or terminated.")],
+    as_json: JsonOpt = False,
+) -> None:
+    """Change an agreement's status (e.g. `expired` once it lapsed or was replaced)."""
+    with _desk(ctx) as desk:
+        agreement = desk.partners.set_status(agreement_id, status)
+    if as_json:
+        _print_json(agreement.as_json())
+        return
+    out.print(f"Agreement #{agreement.id} is now {agreement.status}", highlight=False)
+
+
+# ---------------------------------------------------------------- contacts and activities
+
+contact_app = typer.Typer(
+    help="People to talk to at a partner (personal data: keep only what the work needs).",
+    no_args_is_help=True,
+)
+activity_app = typer.Typer(
+    help="What was done under an agreement: exchanges, delegations, trainings...",
+    no_args_is_help=True,
+)
+partners_app.add_typer(contact_app, name="contact")
+agreements_app.add_typer(activity_app, name="activity")
+
+
+@contact_app.command("add")
+def contact_add(
+    ctx: typer.Context,
+    partner: Annotated[str, typer.Argument(help="Id, slug or any name of the partner.")],
+    name: Annotated[str, typer.Option("--name", help="The person's name.")],
+    role: Annotated[str, typer.Option("--role", help="Their job, e.g. foreign desk editor.")] = "",
+    email: Annotated[str, typer.Option("--email", help="Work email address.")] = "",
+    phone: Annotated[str, typer.Option("--phone", help="Work phone number.")] = "",
+    notes: Annotated[str, typer.Option("--notes", help="A short note.")] = "",
+    as_json: JsonOpt = False,
+) -> None:
+    """Record a contact person at a partner."""
+    with _desk(ctx) as desk:
+        contact = desk.partners.add_contact(
+            partner, name=name, role=role, email=email, phone=phone, notes=notes
+        )
+    if as_json:
+        _print_json(contact.as_json())
+        return
+    out.print(f"Added contact #{contact.id} [bold]{contact.name}[/bold]", highlight=False)
+
+
+@contact_app.command("list")
+def contact_list(
+    ctx: typer.Context,
+    partner: Annotated[str, typer.Argument(help="Id, slug or any name of the partner.")],
+    as_json: JsonOpt = False,
+) -> None:
+    """List a partner's contacts, by name."""
+    with _desk(ctx) as desk:
+        contacts = desk.partners.contacts(partner)
+    if as_json:
+        _print_json([c.as_json() for c in contacts])
+        return
+    table = Table("id", "name", "role", "email", "phone")
+    for c in contacts:
+        table.add_row(str(c.id), c.name, c.role, c.email, c.phone)
+    out.print(table)
+
+
+@contact_app.command("remove")
+def contact_remove(
+    ctx: typer.Context,
+    contact_id: Annotated[int, typer.Argument(help="Id of the contact (see `contact list`).")],
+) -> None:
+    """Delete a contact for good."""
+    with _desk(ctx) as desk:
+        gone = desk.partners.remove_contact(contact_id)
+    out.print(f"Removed contact #{gone.id} {gone.name}", highlight=False)
+
+
+@activity_app.command("add")
+def activity_add(
+    ctx: typer.Context,
+    agreement_id: Annotated[int, typer.Argument(help="Id of the agreement.")],
+    on: Annotated[str, typer.Option("--on", help="Date of the activity, e.g. 2026-03-02.")],
+    kind: Annotated[
+        str, typer.Option("--kind", help="exchange, delegation, visit, training, meeting...")
+    ],
+    description: Annotated[str, typer.Option("--description", help="What was done.")] = "",
+    as_json: JsonOpt = False,
+) -> None:
+    """Record something done under an agreement."""
+    with _desk(ctx) as desk:
+        activity = desk.partners.add_activity(agreement_id, on, kind, description)
+    if as_json:
+        _print_json(activity.as_json())
+        return
+    out.print(
+        f"Added activity #{activity.id} ({activity.kind}, {activity.on}) to agreement "
+        f"#{agreement_id}",
+        highlight=False,
+    )
+
+
+@activity_app.command("list")
+def activity_list(
+    ctx: typer.Context,
+    agreement_id: Annotated[int, typer.Argument(help="Id of the agreement.")],
+    as_json: JsonOpt = False,
+) -> None:
+    """List the activities under an agreement, oldest first."""
+    with _desk(ctx) as desk:
+        activities = desk.partners.activities(agreement_id)
+    if as_json:
+        _print_json([a.as_json() for a in activities])
+        return
+    table = Table("id", "date", "kind", "description")
+    for a in activities:
+        table.add_row(str(a.id), str(a.on), a.kind, a.description)
     out.print(table)

@@ -4,7 +4,8 @@ A partner may be linked to a gazetteer entity, so it is found by any name the ga
 for that entity, in any language ("Guangxi Daily Media Group", "Tập đoàn Truyền thông Báo Quảng
 Tây" and "广西日报传媒集团" are one partner). Agreements are validated here (date order, known
 scope and status) and `due` lists the active ones coming up for renewal, so nothing lapses
-unnoticed.
+unnoticed. Contacts are personal data: only name, role, work email and phone and a note are kept,
+and an email or phone number that cannot be one is refused.
 """
 
 from __future__ import annotations
@@ -19,10 +20,28 @@ from typing import Any
 from hoasen.analyze.gazetteer import Entity, Gazetteer, fold
 from hoasen.errors import NotFoundError, UsageError
 from hoasen.store.db import Store
-from hoasen.store.partners import ActivityRow, AgreementRow, PartnerRow, PartnerStore
+from hoasen.store.partners import (
+    ActivityRow,
+    AgreementRow,
+    ContactRow,
+    PartnerRow,
+    PartnerStore,
+)
 
 AGREEMENT_SCOPES = ("news-exchange", "co-production", "delegations", "training", "other")
 AGREEMENT_STATUSES = ("draft", "active", "expired", "terminated")
+# Usual kinds of activity under an agreement (offered by the forms; any short word is accepted)
+ACTIVITY_KINDS = (
+    "exchange",
+    "delegation",
+    "visit",
+    "training",
+    "co-production",
+    "meeting",
+    "other",
+)
+_EMAIL = re.compile(r"[^@\s<>()\[\],;:\"]+@[^@\s<>()\[\],;:\"]+\.[^@\s<>()\[\],;:\".]{2,}")
+_PHONE = re.compile(r"\+?[0-9 ()./-]{5,50}")
 PARTNER_KINDS = (
     "press-agency",
     "broadcaster",
@@ -174,6 +193,44 @@ class PartnerDesk:
         found = self.gazetteer.lookup(name)
         return found if found is not None and found.type == "ORG" else None
 
+    # ---------------------------------------------------------------- contacts
+
+    def add_contact(
+        self,
+        partner: str | int,
+        *,
+        name: str,
+        role: str = "",
+        email: str = "",
+        phone: str = "",
+        notes: str = "",
+    ) -> ContactRow:
+        """Record a person to talk to at a partner. Only what the work needs is kept; an email
+        or phone number that cannot be one is refused rather than stored."""
+        owner = self.partner(partner)
+        name, role, email, phone = name.strip(), role.strip(), email.strip(), phone.strip()
+        if not name:
+            raise UsageError("a contact needs a name")
+        if len(name) > 200 or len(role) > 100:
+            raise UsageError("the contact's name or role is too long")
+        if email and (len(email) > 320 or not _EMAIL.fullmatch(email)):
+            raise UsageError(f"{email!r} is not an email address like name@example.org")
+        digits = sum(c.isdigit() for c in phone)
+        if phone and (not _PHONE.fullmatch(phone) or digits < 5):
+            raise UsageError(f"{phone!r} is not a phone number like +84 203 3825 111")
+        values = {"name": name, "role": role, "email": email, "phone": phone, "notes": notes}
+        return self.rows.add_contact(owner.id, values)
+
+    def contacts(self, partner: str | int) -> list[ContactRow]:
+        """The contacts of a partner, by name."""
+        return self.rows.contacts(self.partner(partner).id)
+
+    def remove_contact(self, contact_id: int) -> ContactRow:
+        """Delete a contact for good; returns what was deleted (NotFoundError if none)."""
+        found = self.rows.contact(contact_id)
+        self.rows.delete_contact(contact_id)
+        return found
+
     # ---------------------------------------------------------------- agreements
 
     def add_agreement(
@@ -237,6 +294,10 @@ class PartnerDesk:
         owner = self.partner(partner) if partner is not None else None
         return self.rows.agreements(partner_id=owner.id if owner else None)
 
+    def agreement(self, agreement_id: int) -> AgreementRow:
+        """One agreement by id (NotFoundError when there is none)."""
+        return self.rows.agreement(agreement_id)
+
     def set_status(self, agreement_id: int, status: str) -> AgreementRow:
         """Change an agreement's status (e.g. to `expired` once renewed or lapsed)."""
         if status not in AGREEMENT_STATUSES:
@@ -267,8 +328,12 @@ class PartnerDesk:
         """Record something done under an agreement (a delegation, an exchange round...)."""
         self.rows.agreement(agreement_id)
         day = parse_day(on, "date")
-        assert day is not None
-        return self.rows.add_activity(agreement_id, day, kind.strip(), description.strip())
+        if day is None:
+            raise UsageError("an activity needs a date")
+        kind = kind.strip().lower()
+        if not kind or len(kind) > 40:
+            raise UsageError(f"an activity needs a short kind, e.g. {', '.join(ACTIVITY_KINDS)}")
+        return self.rows.add_activity(agreement_id, day, kind, description.strip())
 
     def activities(self, agreement_id: int) -> list[ActivityRow]:
         """The history of an agreement, oldest first."""

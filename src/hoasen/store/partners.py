@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from hoasen.errors import NotFoundError, UsageError
@@ -109,6 +109,35 @@ class ActivityRow:
         }
 
 
+@dataclass(frozen=True)
+class ContactRow:
+    """One person to talk to at a partner: personal data, shown to editors only."""
+
+    id: int
+    partner_id: int
+    name: str
+    role: str
+    email: str
+    phone: str
+    notes: str
+
+    def as_json(self) -> dict[str, Any]:
+        """The contact as a JSON document."""
+        return {
+            "id": self.id,
+            "partner_id": self.partner_id,
+            "name": self.name,
+            "role": self.role,
+            "email": self.email,
+            "phone": self.phone,
+            "notes": self.notes,
+        }
+
+
+def _contact(row: Any) -> ContactRow:
+    return ContactRow(row.id, row.partner_id, row.name, row.role, row.email, row.phone, row.notes)
+
+
 def _partner(row: Any) -> PartnerRow:
     return PartnerRow(
         id=row.id,
@@ -180,6 +209,41 @@ class PartnerStore:
         with self.engine.connect() as conn:
             rows = conn.execute(select(schema.partners).order_by(schema.partners.c.name)).all()
         return [_partner(r) for r in rows]
+
+    # ---------------------------------------------------------------- contacts
+
+    def add_contact(self, partner_id: int, values: Mapping[str, str]) -> ContactRow:
+        """Store a contact of a partner (already validated by the caller)."""
+        with self.store.begin() as conn:
+            new_id = conn.execute(
+                insert(schema.partner_contacts).values(**values, partner_id=partner_id)
+            ).inserted_primary_key
+        assert new_id is not None
+        return self.contact(int(new_id[0]))
+
+    def contact(self, contact_id: int) -> ContactRow:
+        """The contact with this id, or NotFoundError."""
+        t = schema.partner_contacts
+        with self.engine.connect() as conn:
+            row = conn.execute(select(t).where(t.c.id == contact_id)).first()
+        if row is None:
+            raise NotFoundError(f"no contact with id {contact_id}")
+        return _contact(row)
+
+    def contacts(self, partner_id: int) -> list[ContactRow]:
+        """The contacts of one partner, by name."""
+        t = schema.partner_contacts
+        query = select(t).where(t.c.partner_id == partner_id).order_by(t.c.name, t.c.id)
+        with self.engine.connect() as conn:
+            return [_contact(r) for r in conn.execute(query).all()]
+
+    def delete_contact(self, contact_id: int) -> None:
+        """Delete a contact for good (personal data is not kept once it is not needed)."""
+        t = schema.partner_contacts
+        with self.store.begin() as conn:
+            gone = conn.execute(delete(t).where(t.c.id == contact_id)).rowcount
+        if not gone:
+            raise NotFoundError(f"no contact with id {contact_id}")
 
     # ---------------------------------------------------------------- agreements
 

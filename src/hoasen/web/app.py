@@ -20,7 +20,14 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from hoasen.desk import Desk
 from hoasen.errors import ConfigError, HoasenError
 from hoasen.settings import Settings, load_settings
-from hoasen.web import api, api_translate, pages, pages_translate
+from hoasen.web import (
+    api,
+    api_partners,
+    api_translate,
+    pages,
+    pages_partners,
+    pages_translate,
+)
 from hoasen.web.auth import Accounts, AuthError, RateLimited
 from hoasen.web.deps import (
     SESSION_COOKIE,
@@ -90,8 +97,10 @@ def create_app(
     # the CSRF token, so an anonymous write gets 401 rather than a CSRF error
     app.include_router(api.router)
     app.include_router(api_translate.router)
+    app.include_router(api_partners.router)
     app.include_router(pages.router, dependencies=csrf)
     app.include_router(pages_translate.router, dependencies=csrf)
+    app.include_router(pages_partners.router, dependencies=csrf)
     return app
 
 

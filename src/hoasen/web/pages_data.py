@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from hoasen.analyze.gazetteer import Entity
 from hoasen.desk import Desk
 from hoasen.errors import UsageError
+from hoasen.registers.partners import DueAgreement
 from hoasen.reports.build import SPIKE_MIN_ARTICLES, SPIKE_RATIO
 from hoasen.store import schema
 from hoasen.store.analysis import StoredFigure, StoryRow
@@ -25,6 +26,7 @@ USUAL_DAYS = 28  # "the usual" volume: mean of this many days before the day sho
 SPIKE_DAYS = 7  # a story spikes against its own mean over this many previous days
 SEARCH_POOL = 200  # hits fetched before the facet filters that the core search cannot apply
 SEARCH_SHOWN = 50
+DUE_DAYS = 60  # agreements ending this soon come up on the dashboard for renewal
 
 
 def office_zone(desk: Desk) -> ZoneInfo:
@@ -69,6 +71,7 @@ class Dashboard:
     top_stories: list[StoryRow]
     spikes: list[Spike]
     total: int
+    due: list[DueAgreement] = field(default_factory=list)  # agreements to renew, overdue first
 
 
 def dashboard(desk: Desk, day: date | None = None) -> Dashboard:
@@ -94,6 +97,7 @@ def dashboard(desk: Desk, day: date | None = None) -> Dashboard:
         top_stories=top,
         spikes=_spikes(desk, day, tz),
         total=desk.store.count_articles(),
+        due=desk.partners.due(DUE_DAYS, today=datetime.now(tz).date()),
     )
 
 
