@@ -426,7 +426,7 @@ def test_api_keys_are_never_shown_back(tmp_path: Path) -> None:
         "libretranslate_api_key",
         "deepl_api_key",
         "openai_api_key",
-        "smtp_password",
+        "smtp_url",
         "exchange_secrets",
     }
     assert "secret-deepl" not in repr(settings) and "sk-secret" not in repr(settings)

@@ -152,25 +152,31 @@ class Settings:
     openai_model: str = _setting(
         "", "Model the OpenAI-compatible server translates with, e.g. qwen2.5:7b-instruct."
     )
-    smtp_host: str = _setting(
+    smtp_url: str = _setting(
         "",
-        "SMTP server for outgoing mail (exchange packages, reports, campaigns); empty: no "
-        "server, every message is written as an .eml file to mail_outbox instead.",
+        "SMTP server for outgoing mail (exchange packages, reports, campaigns): "
+        "smtp+starttls://USER:PASSWORD@HOST:587, smtps://USER:PASSWORD@HOST:465 or "
+        "smtp://HOST:25 (unencrypted, loopback only); user and password URL-encoded. Empty: no "
+        "server, every message is written as an .eml file to mail_outbox_dir instead. Secret: "
+        "never shown back.",
+        True,
     )
-    smtp_port: int = _setting(587, "SMTP server port (587 STARTTLS, 465 SSL, 25 plain).")
-    smtp_security: str = _setting(
-        "starttls", "SMTP connection security: starttls, ssl or none (none only on loopback)."
-    )
-    smtp_user: str = _setting("", "SMTP login name (empty: no login).")
-    smtp_password: str = _setting("", "SMTP password. Secret: never shown back.", True)
-    smtp_from: str = _setting(
+    mail_from: str = _setting(
         "hoasen@localhost",
         "Sender address of outgoing mail, e.g. Press Office <press@example.org>.",
     )
-    mail_outbox: str = _setting(
+    mail_outbox_dir: str = _setting(
         "outbox",
-        "Folder where outgoing mail is written as .eml files when no smtp_host is set (the "
+        "Folder where outgoing mail is written as .eml files when no smtp_url is set (the "
         "embedded default: nothing leaves the machine until SMTP is configured).",
+    )
+    mail_rate: float = _setting(
+        0.0, "Most messages sent per second by a campaign (0: as fast as the server takes them)."
+    )
+    public_base_url: str = _setting(
+        "",
+        "Public address of the desk, e.g. https://press.example.org, for links in mail "
+        "(unsubscribe, confirm) and feeds; empty: http://web_host:web_port.",
     )
     exchange_dir: str = _setting(
         "exchange", "Folder for exchange work: the default outbox of folder transports."
