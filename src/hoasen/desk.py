@@ -30,6 +30,7 @@ from hoasen.store.db import Source, Store, StoredArticle
 from hoasen.store.search import SearchHit, SearchIndex
 
 if TYPE_CHECKING:
+    from hoasen.exchange.receive import ExchangeInbox
     from hoasen.exchange.service import ExchangeDesk
     from hoasen.registers.partners import PartnerDesk
     from hoasen.translate.service import TranslationDesk
@@ -97,6 +98,13 @@ class Desk:
         from hoasen.exchange.service import ExchangeDesk
 
         return ExchangeDesk(self)
+
+    @cached_property
+    def inbox(self) -> ExchangeInbox:
+        """Receiving from partners: the signed inbox, watched folders, files, with the ledger."""
+        from hoasen.exchange.receive import ExchangeInbox
+
+        return ExchangeInbox(self)
 
     @cached_property
     def partners(self) -> PartnerDesk:
@@ -192,7 +200,10 @@ class Desk:
         report = IngestReport()
 
         def handle(source: Source, items: list[RawInput | ItemError]) -> None:
-            report.merge(self.ingestor.ingest(items, source=source))
+            got = self.ingestor.ingest(items, source=source)
+            report.merge(got)
+            if source.partner_id is not None:  # a partner's feed: the exchange ledger counts it
+                self.inbox.record_polled(source, got)
 
         outcomes = poll_due(self.store, self.settings, handle, names=names, progress=progress)
         for outcome in outcomes:

@@ -478,7 +478,7 @@ def demo(
 
 
 # Commands over the analysis (entities, figures, topics, stories, analyze, gazetteer).
-from hoasen.cli import exchange, registers, reports, translate, understand, web  # noqa: E402, F401
+from hoasen.cli import exchange, exchange_in, registers, reports, translate, understand, web  # noqa: E402, F401
 
 if __name__ == "__main__":
     app()

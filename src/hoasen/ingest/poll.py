@@ -70,6 +70,9 @@ def poll_due(
     per source, in the order they finished; health and cache keys are recorded in the store."""
     if names is not None:
         sources = [store.get_source(name) for name in dict.fromkeys(names)]
+        # a partner's exchange source has a urn:, not an address: its content comes through
+        # the exchange inbox or a watched folder, never by polling
+        sources = [s for s in sources if s.kind != "exchange"]
     else:
         when = now or datetime.now(UTC)
         sources = [s for s in store.list_sources() if s.is_due(when)]

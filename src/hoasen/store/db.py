@@ -37,6 +37,7 @@ from hoasen.store import schema
 from hoasen.store.schema import utcnow
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+EXCHANGE_KIND = "exchange"  # a partner's source fed by the exchange inbox or folder, not polled
 
 
 @dataclass(frozen=True)
@@ -58,6 +59,7 @@ class Source:
     last_success: datetime | None
     last_error: str | None
     consecutive_failures: int
+    partner_id: int | None = None  # the partner organisation whose articles these are
 
     def as_json(self) -> dict[str, Any]:
         """JSON form for `sources list --json` and the API."""
@@ -67,7 +69,10 @@ class Source:
         return out
 
     def is_due(self, now: datetime) -> bool:
-        """True when the source has never been polled or its interval has passed."""
+        """True when the source has never been polled or its interval has passed; never for a
+        partner's exchange source (its documents come in through the inbox or a folder)."""
+        if self.kind == EXCHANGE_KIND:
+            return False
         if self.last_polled is None:
             return True
         return (now - self.last_polled).total_seconds() >= self.poll_minutes * 60
@@ -251,6 +256,57 @@ class Store:
             return self.get_source(name)
         except NotFoundError:
             return None
+
+    def add_partner_source(
+        self,
+        partner_id: int,
+        name: str,
+        url: str,
+        country: str | None = None,
+        foreign: bool = False,
+    ) -> Source:
+        """Register the source a partner's exchange documents are credited to: kind
+        `exchange` (never polled), `url` a URN such as `urn:hoasen:partner:SLUG`."""
+        try:
+            with self.begin() as conn:
+                conn.execute(
+                    insert(schema.sources).values(
+                        name=name,
+                        url=url,
+                        kind=EXCHANGE_KIND,
+                        country=country,
+                        foreign=foreign,
+                        partner=True,
+                        partner_id=partner_id,
+                        poll_minutes=60,
+                        consecutive_failures=0,
+                        created=utcnow(),
+                    )
+                )
+        except IntegrityError as exc:
+            raise UsageError(f"a source named {name!r} or with URL {url} already exists") from exc
+        return self.get_source(name)
+
+    def partner_sources(self, partner_id: int) -> list[Source]:
+        """The sources linked to a partner organisation: its exchange source first, then the
+        others (feeds, sites) oldest first."""
+        s = schema.sources
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(s).where(s.c.partner_id == partner_id).order_by(s.c.id))
+            found = [_source(r._mapping) for r in rows]
+        return sorted(found, key=lambda x: x.kind != EXCHANGE_KIND)
+
+    def link_source_partner(self, name: str, partner_id: int | None) -> Source:
+        """Link a source to a partner organisation (None: unlink); linked means partner."""
+        source = self.get_source(name)
+        values: dict[str, Any] = {"partner_id": partner_id}
+        if partner_id is not None:
+            values["partner"] = True
+        with self.begin() as conn:
+            conn.execute(
+                update(schema.sources).where(schema.sources.c.id == source.id).values(**values)
+            )
+        return self.get_source(name)
 
     def list_sources(self) -> list[Source]:
         """Every source, by name."""
@@ -710,6 +766,7 @@ def _source(m: Any) -> Source:
         last_success=m["last_success"],
         last_error=m["last_error"],
         consecutive_failures=int(m["consecutive_failures"] or 0),
+        partner_id=m["partner_id"],
     )
 
 

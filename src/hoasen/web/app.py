@@ -22,6 +22,7 @@ from hoasen.errors import ConfigError, HoasenError
 from hoasen.settings import Settings, load_settings
 from hoasen.web import (
     api,
+    api_exchange,
     api_partners,
     api_translate,
     pages,
@@ -98,6 +99,9 @@ def create_app(
     app.include_router(api.router)
     app.include_router(api_translate.router)
     app.include_router(api_partners.router)
+    app.include_router(api_exchange.router)
+    # the partners' inbox: machines sign each body with an HMAC key; no login, token or CSRF
+    app.include_router(api_exchange.inbox_router)
     app.include_router(pages.router, dependencies=csrf)
     app.include_router(pages_translate.router, dependencies=csrf)
     app.include_router(pages_partners.router, dependencies=csrf)
