@@ -16,8 +16,10 @@ DOCS = Path(__file__).resolve().parents[1] / "docs"
 
 def _commands(group: click.Command, prefix: str = "hoasen") -> list[tuple[str, click.Command]]:
     found = [(prefix, group)]
-    if isinstance(group, click.Group):
-        for name, sub in sorted(group.commands.items()):
+    # Typer ships its own copy of click, so the group is recognised by its commands
+    commands = getattr(group, "commands", None)
+    if isinstance(commands, dict):
+        for name, sub in sorted(commands.items()):
             found += _commands(sub, f"{prefix} {name}")
     return found
 

@@ -1,4 +1,5 @@
-"""The exchange desk: export stored articles to partner formats, import partner documents.
+"""The exchange desk: export stored articles to partner formats, import partner documents;
+plans and packages (`planning`) and sending them with the ledger (`outbox`).
 
 Export builds `ExchangeItem`s from the store (see `build`), writes them in the asked format and
 validates every ninjs/NewsML-G2 document before it is written: a document that does not
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -25,6 +27,8 @@ from hoasen.models import IngestReport, ItemError, RawInput
 
 if TYPE_CHECKING:
     from hoasen.desk import Desk
+    from hoasen.exchange.outbox import ExchangeOutbox
+    from hoasen.exchange.planning import ExchangePlans
 
 EXPORT_FORMATS = ("ninjs", "newsml", "atom", "jsonfeed")
 
@@ -34,6 +38,20 @@ class ExchangeDesk:
 
     def __init__(self, desk: Desk) -> None:
         self.desk = desk
+
+    @cached_property
+    def planning(self) -> ExchangePlans:
+        """Exchange plans and the packages built from them (preview, approval, cancel)."""
+        from hoasen.exchange.planning import ExchangePlans
+
+        return ExchangePlans(self.desk)
+
+    @cached_property
+    def outbox(self) -> ExchangeOutbox:
+        """Sending packages, the scheduler's run_due, the ledger and per-partner statistics."""
+        from hoasen.exchange.outbox import ExchangeOutbox
+
+        return ExchangeOutbox(self.planning)
 
     def export(
         self,

@@ -24,6 +24,7 @@ from hoasen.analyze.gazetteer import Gazetteer
 from hoasen.analyze.story_stage import url_country
 from hoasen.analyze.topics import Taxonomy
 from hoasen.errors import UsageError
+from hoasen.reports.exchange import exchange_section
 from hoasen.reports.period import KIND_CODES, Period, zone
 from hoasen.reports.translate import Translator
 from hoasen.settings import Settings
@@ -292,6 +293,10 @@ class ReportBuilder:
             "engine": self.translator.name if self.translator else None,
             "target": lang,
         }
+        if doc["kind"] == "monthly":
+            exchange = exchange_section(self.store, self.gazetteer, period.start, period.end, lang)
+            if exchange is not None:
+                doc["exchange"] = exchange
         return doc
 
     def _volume(self, rows: Sequence[_Row], period: Period) -> list[dict[str, Any]]:

@@ -25,6 +25,7 @@ from docx.shared import Cm, Pt, RGBColor
 from docx.table import Table
 
 from hoasen.reports import i18n
+from hoasen.reports.exchange import exchange_headers, exchange_note
 from hoasen.reports.fonts import cjk_font_path
 from hoasen.reports.png_charts import ChartFont, breakdown_chart, volume_chart
 from hoasen.reports.view import CHART_ROWS, ArticleLine, ReportView, build_view
@@ -67,6 +68,7 @@ class _DocxReport:
         self._setup()
         self._header()
         self._headline()
+        self._exchange()
         if self.view.empty:
             self.word.add_paragraph(self._("No coverage in this period."), style="Intense Quote")
         else:
@@ -131,6 +133,23 @@ class _DocxReport:
         )
         if not v.empty:
             self.word.add_paragraph(v.origin_line)
+
+    def _exchange(self) -> None:
+        """The monthly report's exchange with partners, when there was any."""
+        v = self.view
+        if not v.exchange:
+            return
+        self.word.add_heading(self._("Exchange with partners"), level=1)
+        self._table(
+            exchange_headers(self._),
+            [
+                (x.partner, x.sent, x.received, x.sent_languages, x.received_languages)
+                for x in v.exchange
+            ],
+            widths=(4, 2, 2, 4, 4),
+            numeric=(1, 2),
+        )
+        self.word.add_paragraph(exchange_note(self._), style="Caption")
 
     def _volume(self) -> None:
         """Articles per day as a bar chart, and its one-line description."""

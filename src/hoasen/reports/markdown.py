@@ -7,6 +7,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from hoasen.reports.exchange import exchange_headers, exchange_note
 from hoasen.reports.i18n import fmt_number
 from hoasen.reports.view import ReportView, build_view
 
@@ -36,6 +37,7 @@ def render_markdown(doc: Mapping[str, Any]) -> str:
     out: list[str] = []
     _header(v, out)
     _headline(v, out)
+    _exchange(v, out)
     if v.empty:
         out.append(f"**{v.gettext('No coverage in this period.')}**")
     else:
@@ -71,6 +73,25 @@ def _headline(v: ReportView, out: list[str]) -> None:
     out.append(md_table([_("Indicator"), _("This period"), previous, _("Change")], rows, (1, 2, 3)))
     if not v.empty:
         out.append(md_text(v.origin_line))
+
+
+def _exchange(v: ReportView, out: list[str]) -> None:
+    """The monthly report's exchange with partners, when there was any."""
+    if not v.exchange:
+        return
+    out.append(f"## {v.gettext('Exchange with partners')}")
+    rows = [
+        (
+            md_text(x.partner),
+            x.sent,
+            x.received,
+            md_text(x.sent_languages),
+            md_text(x.received_languages),
+        )
+        for x in v.exchange
+    ]
+    out.append(md_table(exchange_headers(v.gettext), rows, (1, 2)))
+    out.append(f"*{md_text(exchange_note(v.gettext))}*")
 
 
 def _volume(v: ReportView, out: list[str]) -> None:

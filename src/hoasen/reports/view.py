@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 from babel.dates import format_date
 
 from hoasen.reports import i18n
+from hoasen.reports.exchange import ExchangeLine, exchange_lines
 
 HEADLINE_KEYS = ("articles", "stories", "sources", "languages", "countries")
 CHART_ROWS = 12  # longest breakdown drawn as a chart; its table lists every row
@@ -141,6 +142,7 @@ class ReportView:
     articles: list[ArticleLine]
     translation_note: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
+    exchange: list[ExchangeLine] = field(default_factory=list)  # monthly: partners' exchange
 
 
 def build_view(doc: Mapping[str, Any]) -> ReportView:
@@ -209,6 +211,7 @@ class _ViewBuilder:
             spikes=self._spikes(),
             articles=articles,
             translation_note=self._translation_note(),
+            exchange=exchange_lines(doc, self.lang),
         )
 
     def _title(self) -> str:
