@@ -1,0 +1,183 @@
+"""Commands of mailing lists and campaigns: `hoasen lists ...` (create, import the official
+address list from CSV or Excel, list members) and `hoasen campaign ...` (new, test, send with
+a progress bar, resumable; status)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from hoasen.cli import JsonOpt, _desk, _print_json, _read_text, app, err, out
+from hoasen.mail import Mailer
+from hoasen.publish.mailing import MailingDesk
+
+lists_app = typer.Typer(help="Mailing lists and their subscribers.", no_args_is_help=True)
+campaign_app = typer.Typer(help="Mail campaigns to a mailing list.", no_args_is_help=True)
+app.add_typer(lists_app, name="lists")
+app.add_typer(campaign_app, name="campaign")
+
+
+def _where(mailer: Mailer) -> str:
+    """Where messages went, said plainly (the outbox folder in a dry run)."""
+    if mailer.dry_run:
+        return f"no smtp_url is set: messages were written to the outbox folder {mailer.where}"
+    return f"sent via {mailer.where}"
+
+
+@lists_app.command("create")
+def lists_create(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="The list's name.")],
+    double_optin: Annotated[
+        bool, typer.Option("--double-optin", help="New subscribers confirm by mail first.")
+    ] = False,
+    language: Annotated[
+        str, typer.Option("--language", help="Language of campaigns to it (fallback).")
+    ] = "vi",
+    as_json: JsonOpt = False,
+) -> None:
+    """Create a mailing list."""
+    with _desk(ctx) as desk:
+        created = MailingDesk(desk).create_list(name, double_optin, language)
+    if as_json:
+        _print_json(created.as_json())
+        return
+    out.print(f"Created list {created.id}: {created.name}", highlight=False)
+
+
+@lists_app.command("list")
+def lists_list(ctx: typer.Context, as_json: JsonOpt = False) -> None:
+    """List the mailing lists with their active members."""
+    with _desk(ctx) as desk:
+        found = MailingDesk(desk).lists()
+    if as_json:
+        _print_json([m.as_json() for m in found])
+        return
+    if not found:
+        out.print("No mailing lists.")
+        return
+    table = Table("id", "name", "language", "double opt-in", "active members")
+    for m in found:
+        table.add_row(
+            str(m.id), m.name, m.language, "yes" if m.double_optin else "no", str(m.members)
+        )
+    out.print(table)
+
+
+@lists_app.command("import")
+def lists_import(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="The list's name or id.")],
+    file: Annotated[Path, typer.Argument(help="A .csv or .xlsx file: email, name, language.")],
+    as_json: JsonOpt = False,
+) -> None:
+    """Import subscribers; good rows are kept, bad rows reported with their row number."""
+    with _desk(ctx) as desk:
+        report = MailingDesk(desk).import_subscribers(name, file)
+    if as_json:
+        _print_json(report.as_json())
+        return
+    out.print(
+        f"{report.list_name}: {report.added} added, {report.updated} updated, "
+        f"{report.already} already there, {len(report.bad)} bad rows.",
+        highlight=False,
+    )
+    for bad in report.bad:
+        err.print(f"  row {bad.row}: {bad.email}: {bad.reason}", highlight=False)
+
+
+@lists_app.command("subscribers")
+def lists_subscribers(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="The list's name or id.")],
+    as_json: JsonOpt = False,
+) -> None:
+    """List a mailing list's subscribers with their statuses."""
+    with _desk(ctx) as desk:
+        found = MailingDesk(desk).subscribers(name)
+    if as_json:
+        _print_json([s.as_json() for s in found])
+        return
+    table = Table("email", "name", "language", "on the list", "status")
+    for s in found:
+        table.add_row(s.email, s.name, s.language, s.member_status, s.status)
+    out.print(table)
+
+
+@campaign_app.command("new")
+def campaign_new(
+    ctx: typer.Context,
+    list_name: Annotated[str, typer.Option("--list", help="The list's name or id.")],
+    subject: Annotated[str, typer.Option("--subject", help="The subject line.")],
+    body: Annotated[str, typer.Option("--body", help="UTF-8 text body file (- for stdin).")],
+    html: Annotated[Path | None, typer.Option("--html", help="Optional HTML body file.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Create a draft campaign in the list's language; prints its id."""
+    with _desk(ctx) as desk:
+        html_text = _read_text(str(html)) if html else None
+        campaign = MailingDesk(desk).new_campaign(list_name, subject, _read_text(body), html_text)
+    if as_json:
+        _print_json(campaign.as_json())
+        return
+    out.print(str(campaign.id))
+
+
+@campaign_app.command("test")
+def campaign_test(
+    ctx: typer.Context,
+    campaign_id: Annotated[int, typer.Argument(help="The campaign's id.")],
+    to: Annotated[str, typer.Option("--to", help="Address that gets the test copy.")],
+) -> None:
+    """Send one test copy of a campaign."""
+    with _desk(ctx) as desk:
+        mailing = MailingDesk(desk)
+        receipt = mailing.test_send(campaign_id, to)
+    out.print(receipt, highlight=False)
+    out.print(_where(mailing.mailer), highlight=False)
+
+
+@campaign_app.command("send")
+def campaign_send(
+    ctx: typer.Context,
+    campaign_id: Annotated[int, typer.Argument(help="The campaign's id.")],
+    as_json: JsonOpt = False,
+) -> None:
+    """Send a campaign to the list's active members; run it again to resume after a stop."""
+    columns = (TextColumn("Sending"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+    with _desk(ctx) as desk, Progress(*columns, console=err, transient=True) as bar:
+        mailing = MailingDesk(desk)
+        task = bar.add_task("send", total=None)
+        report = mailing.send(
+            campaign_id, lambda done, total: bar.update(task, completed=done, total=total)
+        )
+    if as_json:
+        _print_json(report.as_json())
+        return
+    out.print(
+        f"Campaign {campaign_id}: {report.sent} sent, {report.failed} failed, "
+        f"{report.skipped} skipped, {report.remaining} left.",
+        highlight=False,
+    )
+    out.print(_where(mailing.mailer), highlight=False)
+
+
+@campaign_app.command("status")
+def campaign_status(
+    ctx: typer.Context,
+    campaign_id: Annotated[int, typer.Argument(help="The campaign's id.")],
+    as_json: JsonOpt = False,
+) -> None:
+    """Show where a campaign's send stands."""
+    with _desk(ctx) as desk:
+        status = MailingDesk(desk).status(campaign_id)
+    if as_json:
+        _print_json(status.as_json())
+        return
+    c = status.campaign
+    counts = ", ".join(f"{n} {k}" for k, n in status.counts.items())
+    out.print(f"Campaign {c.id} to {status.list_name}: {c.status}; {counts}.", highlight=False)
