@@ -343,6 +343,27 @@ def test_transient_failures_are_retried_into_one_delivery(desk: Desk, tmp_path: 
     assert flaky.received[0].headers["Idempotency-Key"] == f"hoasen-package-{result.package.id}"
 
 
+def test_without_waiting_one_attempt_now_and_the_rest_by_run_due(
+    desk: Desk, tmp_path: Path
+) -> None:
+    """The web desk's send: one attempt, then the scheduler's run_due finishes the delivery."""
+    flaky = Flaky(failures=1)
+    queue = use_transports(desk, flaky=flaky)
+    seed(desk, 2)
+    plan = _plan(desk, tmp_path, transport="flaky", config={"to": "gx"}, automatic=True)
+    first = desk.exchange.outbox.send(plan.name, "lan", wait=False)
+    assert first.status == "in-progress" and "queued" in first.message, first.message
+    assert first.package is not None and flaky.calls == 1 and not flaky.received
+    assert LedgerStore(desk.store).entries(direction="sent") == []
+    desk.exchange.outbox.run_due()
+    package = desk.exchange.planning.package(first.package.id)
+    assert package.status == "sent" and len(flaky.received) == 1
+    [delivery] = queue.for_ref(f"package:{package.id}")
+    assert delivery.attempts == 2
+    [entry] = LedgerStore(desk.store).entries(direction="sent")
+    assert entry.status == "sent" and entry.attempts == 2
+
+
 def test_a_delivery_that_always_fails(desk: Desk, tmp_path: Path) -> None:
     flaky = Flaky(failures=100)
     use_transports(desk, flaky=flaky)

@@ -273,3 +273,25 @@ def test_cli_export_and_import(
         assert {a.source_name for a in check.store.list_articles()} == {"Guangxi"}
     text = _cli(["exchange", "import", *doc["files"]], settings)
     assert "4 duplicates" in text
+
+
+def test_cli_import_for_a_registered_partner_keeps_its_name_and_ledger(
+    seeded: tuple[Desk, list[int]], settings: Settings, tmp_path: Path
+) -> None:
+    desk, ids = seeded
+    files = [str(p) for p in desk.exchange.export(ids[:3], "ninjs", tmp_path / "out")]
+    desk.close()
+    fresh = replace(settings, database_url=f"sqlite:///{tmp_path / 'partner.db'}")
+    with Desk(fresh) as office:
+        office.partners.add_partner("Guangxi Daily Media Group")
+    # any of the partner's names finds it: here its Chinese name from the gazetteer
+    report = _cli(["exchange", "import", *files, "--partner", "广西日报传媒集团", "--json"], fresh)
+    assert report["ingested"] == 3 and report["partner"] == "guangxi-daily-media-group"
+    with Desk(fresh) as check:
+        assert {a.source_name for a in check.store.list_articles()} == {report["source"]}
+        received = check.exchange.outbox.ledger(direction="received")
+        assert len(received) == 3 and {r.status for r in received} == {"received"}
+    # a name that is neither a partner nor a source is refused, not silently dropped
+    env = {"HOASEN_CONFIG": "/nonexistent.toml", "HOASEN_DATABASE_URL": fresh.database_url}
+    result = CliRunner().invoke(app, ["exchange", "import", *files, "--partner", "Nobody"], env=env)
+    assert result.exit_code == 3 and "no partner or source called 'Nobody'" in result.output

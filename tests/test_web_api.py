@@ -433,9 +433,20 @@ WRITES: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/agreements/{agreement_id}/activities"): {
         "json": {"on": "2026-01-02", "kind": "exchange"}
     },
+    ("POST", "/exchange/plans"): {"json": {"partner": "x", "name": "weekly"}},
+    ("POST", "/exchange/plans/{plan}/pause"): {},
+    ("POST", "/exchange/plans/{plan}/resume"): {},
+    ("POST", "/exchange/plans/{plan}/build"): {},
+    ("POST", "/exchange/packages/{package_id}/approve"): {},
+    ("POST", "/exchange/packages/{package_id}/cancel"): {},
+    ("POST", "/exchange/packages/{package_id}/send"): {},
+    ("POST", "/exchange/packages/{package_id}/retry"): {},
 }
 # POSTs that change nothing (a QA check of the text sent): open to viewers.
 READ_ONLY_POSTS = {("POST", "/qa")}
+# POSTs from partners' machines, authenticated by an HMAC signature of the body (no user, so
+# no role): the exchange inbox, tested in test_exchange_inbox.py.
+SIGNED_POSTS = {("POST", "/exchange/inbox/{partner}")}
 
 
 def _write_routes(app: FastAPI) -> set[tuple[str, str]]:
@@ -453,7 +464,7 @@ async def test_a_viewer_cannot_write(env: Env, write: tuple[str, str]) -> None:
     method, path = write
     url = API + path.replace("{name}", "partner-kr").replace("{article_id}", "1")
     url = url.replace("{translation_id}", "1").replace("{ref}", "1").replace("{contact_id}", "1")
-    url = url.replace("{agreement_id}", "1")
+    url = url.replace("{agreement_id}", "1").replace("{plan}", "1").replace("{package_id}", "1")
     before = env.desk.store.list_sources()
     async with env.client("viewer") as c:
         err = _error(await c.request(method, url, **WRITES[write]), 403, "forbidden")
@@ -467,7 +478,7 @@ def test_every_write_endpoint_is_in_the_viewer_test(
     settings: Settings, sqlite_store: Store
 ) -> None:
     app = create_app(settings, Desk(settings, store=sqlite_store))
-    assert _write_routes(app) == set(WRITES) | READ_ONLY_POSTS
+    assert _write_routes(app) == set(WRITES) | READ_ONLY_POSTS | SIGNED_POSTS
 
 
 async def test_browser_sessions_need_the_csrf_token(env: Env) -> None:

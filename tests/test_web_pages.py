@@ -141,6 +141,9 @@ def _pages(site: Site) -> list[str]:
         "/entities/vn.quang-ninh",
         "/partners",
         "/agreements",
+        "/exchange",
+        "/exchange/ledger",
+        "/exchange/ledger?direction=sent",
     ]
 
 
@@ -336,6 +339,8 @@ def _form_routes(site: Site) -> list[str]:
     for route in walk(list(site.app.routes)):
         if not isinstance(route, Route) or route.path.startswith(("/api", "/static")):
             continue
+        if route.path.startswith("/mail/"):
+            continue  # public mailing-list links act only on signed tokens: see the test below
         if "POST" in (route.methods or set()):
             paths.append(
                 route.path.replace("{name}", "Báo Quảng Ninh")
@@ -347,6 +352,8 @@ def _form_routes(site: Site) -> list[str]:
                 .replace("{ref}", "1")
                 .replace("{agreement_id}", "1")
                 .replace("{contact_id}", "1")
+                .replace("{plan_id}", "1")
+                .replace("{package_id}", "1")
             )
     assert len(paths) >= 8, paths  # login, logout, reports, sources, entities, users...
     return sorted(paths)
@@ -375,3 +382,17 @@ def test_a_viewer_gets_403_on_every_form(site: Site) -> None:
 
     statuses = asyncio.run(go())
     assert statuses == dict.fromkeys(statuses, 403), statuses
+
+
+def test_public_mail_links_refuse_a_forged_token(site: Site) -> None:
+    """The subscriber pages need no login or CSRF token; a forged token changes nothing."""
+
+    async def go() -> dict[str, int]:
+        async with _client(site, "viewer") as client:
+            return {
+                p: (await client.post(p, data={"List-Unsubscribe": "One-Click"})).status_code
+                for p in ("/mail/unsubscribe/1.1.forged", "/mail/preferences/1.1.forged")
+            }
+
+    statuses = asyncio.run(go())
+    assert all(400 <= code < 500 for code in statuses.values()), statuses

@@ -9,11 +9,13 @@ from dataclasses import replace
 from datetime import UTC, datetime, time, timedelta
 from importlib import resources
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from rich.console import Console
 from rich.progress import MofNCompleteColumn, Progress, SpinnerColumn, TextColumn
 from rich.table import Table
 
+from hoasen.demo_exchange import show_exchange
 from hoasen.demo_translate import show_translation
 from hoasen.desk import Desk
 from hoasen.ingest.files import iter_paths
@@ -169,6 +171,8 @@ def run_demo(
                 console.print(f"      {h.snippet}", highlight=False)
         _show_understanding(desk, console)
         show_translation(desk, console)
+        today = datetime.now(ZoneInfo(settings.office_timezone)).date()
+        show_exchange(desk, console, db.resolve().parent / "exchange" / "outbox", today)
         path = _weekly_report(desk, db)
         console.print(f"[bold]This week's report[/bold] (HTML): {path}", highlight=False)
         console.print(

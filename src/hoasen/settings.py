@@ -178,6 +178,14 @@ class Settings:
         "Public address of the desk, e.g. https://press.example.org, for links in mail "
         "(unsubscribe, confirm) and feeds; empty: http://web_host:web_port.",
     )
+    mail_token_key: str = _setting(
+        "",
+        "Key that signs the confirm, unsubscribe and preferences links in mailing-list mail "
+        "(HMAC-SHA256); changing it invalidates every link already sent. Empty: a key is "
+        "generated once and kept in the database, so links stay valid across restarts. "
+        "Secret: never shown back.",
+        True,
+    )
     exchange_dir: str = _setting(
         "exchange", "Folder for exchange work: the default outbox of folder transports."
     )

@@ -478,7 +478,16 @@ def demo(
 
 
 # Commands over the analysis (entities, figures, topics, stories, analyze, gazetteer).
-from hoasen.cli import exchange, exchange_in, registers, reports, translate, understand, web  # noqa: E402, F401
+from hoasen.cli import (  # noqa: E402, F401
+    exchange,
+    exchange_in,
+    mailing,
+    registers,
+    reports,
+    translate,
+    understand,
+    web,
+)
 
 if __name__ == "__main__":
     app()

@@ -24,6 +24,7 @@ from hoasen.cli import (
     err,
     out,
 )
+from hoasen.errors import NotFoundError
 from hoasen.exchange.plans import transport_config
 
 exchange_app = typer.Typer(
@@ -69,9 +70,31 @@ def exchange_import(
     ] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Import partner documents through the normal ingest; invalid ones are reported."""
+    """Import partner documents through the normal ingest; invalid ones are reported.
+
+    With `--partner` naming a registered partner (any of its names), the articles are credited
+    to the partner's own source and every document is recorded in the exchange ledger; a name
+    that is neither a partner nor a source is refused rather than dropped."""
     with _desk(ctx) as desk:
-        report = desk.exchange.import_files(files, partner=partner)
+        if partner is None:
+            report = desk.exchange.import_files(files)
+        else:
+            try:
+                desk.partners.partner(partner)
+            except NotFoundError:
+                if desk.store.find_source(partner) is None:
+                    raise NotFoundError(
+                        f"no partner or source called {partner!r}: register it first with "
+                        "`hoasen partners add` (or `hoasen sources add`)"
+                    ) from None
+                report = desk.exchange.import_files(files, partner=partner)
+            else:
+                received = desk.inbox.receive_files(partner, files, operator=_operator(None))
+                if as_json:
+                    _print_json(received.as_json())
+                else:
+                    _print_report(received.ingest)
+                return
     if as_json:
         _print_json(report.as_json())
     else:

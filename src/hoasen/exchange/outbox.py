@@ -98,37 +98,47 @@ class ExchangeOutbox:
         )
 
     def send(
-        self, ref: PlanRef | PackageRef, operator: str = "", now: datetime | None = None
+        self,
+        ref: PlanRef | PackageRef,
+        operator: str = "",
+        now: datetime | None = None,
+        *,
+        wait: bool = True,
     ) -> SendResult:
         """Send a package (a number) or a plan (a name). A plan sends its approved package,
         else builds one and sends it if the plan is automatic; otherwise it says the package
         needs an editor's approval. A package not approved is never sent unless its plan is
-        automatic; one already sent is not sent again."""
-        if isinstance(ref, PackageRow):
-            return self._send_package(ref, operator)
-        if isinstance(ref, PlanRow):
-            return self._send_plan(ref, operator, now)
-        if isinstance(ref, int) or str(ref).strip().isdigit():
-            return self._send_package(self.planning.package(int(ref)), operator)
-        return self._send_plan(self.planning.plan(ref), operator, now)
+        automatic; one already sent is not sent again.
 
-    def _send_plan(self, plan: PlanRow, operator: str, now: datetime | None) -> SendResult:
+        `wait` (the CLI) tries until sent or failed for good, sleeping the backoff; without it
+        (the web desk) one attempt is made now and the retries are left to `run_due`."""
+        if isinstance(ref, PackageRow):
+            return self._send_package(ref, operator, wait)
+        if isinstance(ref, PlanRow):
+            return self._send_plan(ref, operator, now, wait)
+        if isinstance(ref, int) or str(ref).strip().isdigit():
+            return self._send_package(self.planning.package(int(ref)), operator, wait)
+        return self._send_plan(self.planning.plan(ref), operator, now, wait)
+
+    def _send_plan(
+        self, plan: PlanRow, operator: str, now: datetime | None, wait: bool = True
+    ) -> SendResult:
         if plan.direction != "out":
             raise UsageError(f"plan {plan.name!r} receives from the partner: nothing to send")
         approved = self.rows.packages(plan_id=plan.id, status="approved")
         if approved:
-            return self._send_package(approved[-1], operator)
+            return self._send_package(approved[-1], operator, wait)
         pending = self.rows.packages(plan_id=plan.id, status=("built", "waiting"))
         if pending:
             package = self.planning.refresh(pending[-1]) if plan.automatic else pending[-1]
             if plan.automatic and package.status == "built":
-                return self._deliver(package, plan, operator, ("built",))
+                return self._deliver(package, plan, operator, ("built",), wait)
             return self._held(package, plan)
         build = self.planning.build(plan, operator, now)
         if build.package is None:
             return SendResult("nothing", None, build.message, build=build)
         if plan.automatic and build.package.status == "built":
-            result = self._deliver(build.package, plan, operator, ("built",))
+            result = self._deliver(build.package, plan, operator, ("built",), wait)
         else:
             result = self._held(build.package, plan)
         result.build = build
@@ -145,7 +155,7 @@ class ExchangeOutbox:
             f"is sent: hoasen exchange approve {package.id}",
         )
 
-    def _send_package(self, package: PackageRow, operator: str) -> SendResult:
+    def _send_package(self, package: PackageRow, operator: str, wait: bool = True) -> SendResult:
         plan = self.rows.plan(package.plan_id)
         if package.status == "sent":
             when = package.sent.isoformat() if package.sent else "earlier"
@@ -159,7 +169,7 @@ class ExchangeOutbox:
         if package.status == "cancelled":
             raise UsageError(f"package {package.id} was cancelled; it is never sent")
         if package.status == "failed":
-            return self.retry(package, operator)
+            return self.retry(package, operator, wait=wait)
         if package.status == "sending":
             delivery = self._delivery(package)
             if delivery is not None and delivery.status in ("sent", "failed"):
@@ -174,9 +184,9 @@ class ExchangeOutbox:
                 f"package {package.id} needs an editor's approval first (hoasen exchange "
                 f"approve {package.id}); only an automatic plan sends unapproved packages"
             )
-        return self._deliver(package, plan, operator, ("built", "approved"))
+        return self._deliver(package, plan, operator, ("built", "approved"), wait)
 
-    def retry(self, package: PackageRef, operator: str = "") -> SendResult:
+    def retry(self, package: PackageRef, operator: str = "", *, wait: bool = True) -> SendResult:
         """Send a failed package again (a fresh round of attempts), unless its articles have
         gone, or are going, in a later package: then cancel it instead."""
         row = self.planning.package(package)
@@ -192,10 +202,15 @@ class ExchangeOutbox:
                 f"articles {shown} of package {row.id} went in a later package: cancel this one "
                 f"(hoasen exchange cancel {row.id}) rather than send them twice"
             )
-        return self._deliver(row, self.rows.plan(row.plan_id), operator, ("failed",))
+        return self._deliver(row, self.rows.plan(row.plan_id), operator, ("failed",), wait)
 
     def _deliver(
-        self, package: PackageRow, plan: PlanRow, operator: str, expect: tuple[str, ...]
+        self,
+        package: PackageRow,
+        plan: PlanRow,
+        operator: str,
+        expect: tuple[str, ...],
+        wait: bool = True,
     ) -> SendResult:
         """Queue the package's one delivery (or find it), claim the package and try until the
         delivery is sent or has failed for good."""
@@ -209,7 +224,10 @@ class ExchangeOutbox:
             return SendResult("in-progress", now, f"package {package.id} is {now.status}")
         if delivery.status == "failed":
             delivery = self.queue.retry(delivery.id)
-        delivery = self.queue.deliver(delivery.id, payload)
+        if wait:
+            delivery = self.queue.deliver(delivery.id, payload)
+        else:
+            delivery = self.queue.attempt(delivery.id, payload, force=True)
         return self._settle(claimed, delivery, operator)
 
     def _settle(self, package: PackageRow, delivery: DeliveryRow, operator: str) -> SendResult:
@@ -228,7 +246,13 @@ class ExchangeOutbox:
             entry = self._record(row, delivery, operator)
             words = f"package {row.id} was not sent: {delivery.error}"
             return SendResult("failed", row, words, delivery, entry)
-        return SendResult("in-progress", package, f"package {package.id} is being sent", delivery)
+        words = f"package {package.id} is being sent"
+        if delivery.status == "queued" and delivery.next_attempt is not None:
+            words = (
+                f"package {package.id} is queued: attempt {delivery.attempts} failed "
+                f"({delivery.error}); the next is due {delivery.next_attempt:%Y-%m-%d %H:%M} UTC"
+            )
+        return SendResult("in-progress", package, words, delivery)
 
     def _record(self, package: PackageRow, delivery: DeliveryRow, operator: str) -> LedgerRow:
         """The package's sent entry in the ledger, made or brought up to date."""

@@ -23,9 +23,12 @@ from hoasen.settings import Settings, load_settings
 from hoasen.web import (
     api,
     api_exchange,
+    api_exchange_plans,
     api_partners,
     api_translate,
     pages,
+    pages_exchange,
+    pages_mail,
     pages_partners,
     pages_translate,
 )
@@ -100,11 +103,14 @@ def create_app(
     app.include_router(api_translate.router)
     app.include_router(api_partners.router)
     app.include_router(api_exchange.router)
+    app.include_router(api_exchange_plans.router)
     # the partners' inbox: machines sign each body with an HMAC key; no login, token or CSRF
     app.include_router(api_exchange.inbox_router)
+    app.include_router(pages_mail.router)  # public: acts only on signed tokens; no login, CSRF
     app.include_router(pages.router, dependencies=csrf)
     app.include_router(pages_translate.router, dependencies=csrf)
     app.include_router(pages_partners.router, dependencies=csrf)
+    app.include_router(pages_exchange.router, dependencies=csrf)
     return app
 
 
