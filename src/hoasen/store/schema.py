@@ -703,110 +703,22 @@ exchange_ledger = Table(
     Column("updated", UTCDateTime, nullable=False, default=utcnow),
 )
 
-# ---------------------------------------------------------------- mailing lists and campaigns
-# listmonk's model: lists, subscribers (one row per address, shared by every list), their
-# membership per list, campaigns to one list, and one campaign_sends row per campaign and
-# subscriber. That row's unique pair is what makes a resumed send never mail anyone twice.
-# Personal data is kept minimal: address, name and language only.
 
-mailing_lists = Table(
-    "mailing_lists",
-    metadata,
-    Column("id", Integer, primary_key=True),
-    Column("name", String(200), nullable=False, unique=True),
-    Column("double_optin", Boolean, nullable=False, default=False),
-    Column("language", String(16), nullable=False, default="vi"),  # fallback of campaigns
-    Column("description", Text, nullable=False, default=""),
-    Column("created", UTCDateTime, nullable=False, default=utcnow),
-)
-
-subscribers = Table(
-    "subscribers",
-    metadata,
-    Column("id", Integer, primary_key=True),
-    Column("email", String(320), nullable=False, unique=True),  # lower-cased
-    Column("name", String(200), nullable=False, default=""),
-    Column("language", String(16), nullable=False, default=""),  # empty: the list's
-    # active / unconfirmed / unsubscribed (from every list) / blocklisted
-    Column("status", String(14), nullable=False, default="active"),
-    Column("created", UTCDateTime, nullable=False, default=utcnow),
-    Column("confirmed", UTCDateTime),
-    Column("unsubscribed", UTCDateTime),
-    Column("reason", Text, nullable=False, default=""),  # why blocklisted or unsubscribed
-)
-
-list_members = Table(
-    "list_members",
-    metadata,
-    Column("id", Integer, primary_key=True),
-    Column(
-        "list_id",
-        Integer,
-        ForeignKey("mailing_lists.id", ondelete="CASCADE"),
-        nullable=False,
-        index=True,
-    ),
-    Column(
-        "subscriber_id",
-        Integer,
-        ForeignKey("subscribers.id", ondelete="CASCADE"),
-        nullable=False,
-        index=True,
-    ),
-    Column("status", String(14), nullable=False),  # active / unconfirmed / unsubscribed
-    Column("created", UTCDateTime, nullable=False, default=utcnow),
-    UniqueConstraint("list_id", "subscriber_id", name="uq_list_members_list_subscriber"),
-)
-
-campaigns = Table(
-    "campaigns",
-    metadata,
-    Column("id", Integer, primary_key=True),
-    Column("list_id", Integer, ForeignKey("mailing_lists.id"), nullable=False, index=True),
-    Column("subject", Text, nullable=False, default="{}"),  # JSON {language: subject}
-    Column("body_text", Text, nullable=False, default="{}"),  # JSON {language: text}
-    Column("body_html", Text, nullable=False, default="{}"),  # JSON {language: html}
-    Column("source", String(120), nullable=False, default=""),  # edition:ID / report:ID / ...
-    Column("status", String(12), nullable=False, default="draft"),  # draft/sending/sent/cancelled
-    Column("created", UTCDateTime, nullable=False, default=utcnow),
-    Column("started", UTCDateTime),
-    Column("finished", UTCDateTime),
-    Column("sent_count", Integer, nullable=False, default=0),
-    Column("error_count", Integer, nullable=False, default=0),
-)
-
-campaign_sends = Table(
-    "campaign_sends",
-    metadata,
-    Column("id", Integer, primary_key=True),
-    Column(
-        "campaign_id",
-        Integer,
-        ForeignKey("campaigns.id", ondelete="CASCADE"),
-        nullable=False,
-        index=True,
-    ),
-    Column(
-        "subscriber_id",
-        Integer,
-        ForeignKey("subscribers.id", ondelete="CASCADE"),
-        nullable=False,
-        index=True,
-    ),
-    Column("status", String(10), nullable=False),  # queued / sending / sent / failed / skipped
-    Column("message_id", String(200), nullable=False, default=""),
-    Column("error", Text, nullable=False, default=""),
-    Column("sent", UTCDateTime),
-    UniqueConstraint("campaign_id", "subscriber_id", name="uq_campaign_sends_campaign_subscriber"),
-)
-
-# Keys the desk generates once and keeps (the mail token key when mail_token_key is empty), so
-# links in mail stay valid across restarts.
-mailing_keys = Table(
-    "mailing_keys",
-    metadata,
-    Column("id", Integer, primary_key=True),
-    Column("name", String(40), nullable=False, unique=True),
-    Column("value", String(200), nullable=False),
-    Column("created", UTCDateTime, nullable=False, default=utcnow),
+# Publishing (mailing lists, campaigns, editions, channels and posts) lives in its own module on
+# the same metadata; its tables are re-exported here so `schema.<table>` names every table.
+from hoasen.store.schema_publish import (  # noqa: E402, F401
+    campaign_sends,
+    campaigns,
+    channels,
+    edition_events,
+    edition_issues,
+    edition_items,
+    edition_series,
+    edition_texts,
+    list_members,
+    mail_bounces,
+    mailing_keys,
+    mailing_lists,
+    posts,
+    subscribers,
 )
