@@ -18,7 +18,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
-from hoasen.store.schema import UTCDateTime, metadata, utcnow
+from hoasen.store.schema_base import UTCDateTime, metadata, utcnow
 
 # ---------------------------------------------------------------- mailing lists and campaigns
 # listmonk's model: lists, subscribers (one row per address, shared by every list), their
