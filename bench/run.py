@@ -17,7 +17,18 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = ROOT.parent / "shared" / "data"
-BENCHES = ("ingest", "analysis", "search", "reports", "poll", "api", "qa", "translate", "editions")
+BENCHES = (
+    "ingest",
+    "analysis",
+    "search",
+    "reports",
+    "poll",
+    "api",
+    "qa",
+    "translate",
+    "editions",
+    "campaign",
+)
 
 
 def machine() -> str:
@@ -50,7 +61,18 @@ def main(argv: list[str] | None = None) -> int:
     if not args.data.is_dir():
         print(f"make bench: skipped — benchmark data not found at {args.data}")
         return 0
-    from bench import analysis, api, editions, ingest, poll, qa, reports, search, translate
+    from bench import (
+        analysis,
+        api,
+        campaign,
+        editions,
+        ingest,
+        poll,
+        qa,
+        reports,
+        search,
+        translate,
+    )
 
     args.cache.mkdir(parents=True, exist_ok=True)
     previous = ROOT / "bench" / "results.json"
@@ -68,6 +90,7 @@ def main(argv: list[str] | None = None) -> int:
         "qa": lambda: qa.run(args.data),
         "translate": lambda: translate.run(args.data),
         "editions": lambda: editions.run(args.data),
+        "campaign": lambda: campaign.run(),
     }
     for name in args.only:
         print(f"== {name}", flush=True)

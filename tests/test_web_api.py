@@ -441,12 +441,32 @@ WRITES: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/exchange/packages/{package_id}/cancel"): {},
     ("POST", "/exchange/packages/{package_id}/send"): {},
     ("POST", "/exchange/packages/{package_id}/retry"): {},
+    ("POST", "/mail/lists"): {"json": {"name": "Newsletter"}},
+    ("POST", "/mail/campaigns"): {"json": {"list": "1", "subject": "S", "text": "T"}},
+    ("POST", "/mail/campaigns/{campaign_id}/test"): {"json": {"to": "a@example.org"}},
+    ("POST", "/mail/campaigns/{campaign_id}/send"): {},
+    ("POST", "/mail/campaigns/{campaign_id}/cancel"): {},
+    ("POST", "/channels"): {"json": {"name": "tg", "kind": "telegram", "config": {}}},
+    ("POST", "/channels/{channel_id}/enable"): {},
+    ("POST", "/channels/{channel_id}/disable"): {},
+    ("POST", "/posts"): {"json": {"channel": "tg", "text": "x"}},
+    ("POST", "/posts/{post_id}/approve"): {},
+    ("POST", "/posts/schedule"): {"json": {"channel": "tg"}},
+    ("POST", "/posts/send-due"): {},
+    ("POST", "/editions/series"): {"json": {"name": "Hoa Sen", "languages": ["vi", "zh"]}},
+    ("POST", "/editions"): {"json": {"series": "1"}},
+    ("POST", "/editions/{issue_id}/items"): {"json": {"article_ids": [1]}},
+    ("PUT", "/editions/items/{item_id}/texts/{lang}"): {"json": {"title": "T", "body": "B"}},
+    ("POST", "/editions/items/{item_id}/texts/{lang}/approve"): {},
+    ("POST", "/editions/{issue_id}/translate"): {"json": {"language": "zh"}},
+    ("POST", "/editions/{issue_id}/status"): {"json": {"status": "review"}},
+    ("POST", "/editions/{issue_id}/publish"): {},
 }
 # POSTs that change nothing (a QA check of the text sent): open to viewers.
 READ_ONLY_POSTS = {("POST", "/qa")}
 # POSTs from partners' machines, authenticated by an HMAC signature of the body (no user, so
-# no role): the exchange inbox, tested in test_exchange_inbox.py.
-SIGNED_POSTS = {("POST", "/exchange/inbox/{partner}")}
+# no role): the exchange inbox (test_exchange_inbox.py) and the bounce webhook (test_bounces.py).
+SIGNED_POSTS = {("POST", "/exchange/inbox/{partner}"), ("POST", "/mail/bounces")}
 
 
 def _write_routes(app: FastAPI) -> set[tuple[str, str]]:
@@ -465,6 +485,9 @@ async def test_a_viewer_cannot_write(env: Env, write: tuple[str, str]) -> None:
     url = API + path.replace("{name}", "partner-kr").replace("{article_id}", "1")
     url = url.replace("{translation_id}", "1").replace("{ref}", "1").replace("{contact_id}", "1")
     url = url.replace("{agreement_id}", "1").replace("{plan}", "1").replace("{package_id}", "1")
+    url = url.replace("{campaign_id}", "1")
+    url = url.replace("{issue_id}", "1").replace("{item_id}", "1").replace("{lang}", "zh")
+    url = url.replace("{channel_id}", "1").replace("{post_id}", "1")
     before = env.desk.store.list_sources()
     async with env.client("viewer") as c:
         err = _error(await c.request(method, url, **WRITES[write]), 403, "forbidden")

@@ -144,6 +144,10 @@ def _pages(site: Site) -> list[str]:
         "/exchange",
         "/exchange/ledger",
         "/exchange/ledger?direction=sent",
+        "/editions",
+        "/lists",
+        "/channels",
+        "/posts",
     ]
 
 
@@ -354,6 +358,14 @@ def _form_routes(site: Site) -> list[str]:
                 .replace("{contact_id}", "1")
                 .replace("{plan_id}", "1")
                 .replace("{package_id}", "1")
+                .replace("{series_id}", "1")
+                .replace("{issue_id}", "1")
+                .replace("{item_id}", "1")
+                .replace("{lang}", "zh")
+                .replace("{list_id}", "1")
+                .replace("{campaign_id}", "1")
+                .replace("{channel_id}", "1")
+                .replace("{post_id}", "1")
             )
     assert len(paths) >= 8, paths  # login, logout, reports, sources, entities, users...
     return sorted(paths)

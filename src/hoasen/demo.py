@@ -173,6 +173,9 @@ def run_demo(
         show_translation(desk, console)
         today = datetime.now(ZoneInfo(settings.office_timezone)).date()
         show_exchange(desk, console, db.resolve().parent / "exchange" / "outbox", today)
+        from hoasen.demo_publish import show_publishing
+
+        show_publishing(desk, console, db.resolve().parent / "editions", today)
         path = _weekly_report(desk, db)
         console.print(f"[bold]This week's report[/bold] (HTML): {path}", highlight=False)
         console.print(

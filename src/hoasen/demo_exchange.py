@@ -95,8 +95,13 @@ def show_exchange(desk: Desk, console: Console, outbox: Path, today: date) -> No
         f"[bold]Exchange[/bold]: plan {plan.name!r} sends {plan.format} to {outbox} "
         f"({plan.schedule}); package {package.id} (no. {package.sequence} for "
         f"{shown['partner']['name']}) is {package.status}: {len(shown['items'])} articles, "
-        f"{len(shown['files'])} files. Approve and send it with `hoasen exchange approve "
-        f"{package.id}` then `hoasen exchange send {package.id}`, or on the desk's Exchange page.",
+        f"{len(shown['files'])} files."
+        + (
+            f" Approve and send it with `hoasen exchange approve {package.id}` then "
+            f"`hoasen exchange send {package.id}`, or on the desk's Exchange page."
+            if package.status == "built"
+            else ""
+        ),
         highlight=False,
     )
     for item in shown["items"][:5]:

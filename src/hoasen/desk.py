@@ -32,6 +32,9 @@ from hoasen.store.search import SearchHit, SearchIndex
 if TYPE_CHECKING:
     from hoasen.exchange.receive import ExchangeInbox
     from hoasen.exchange.service import ExchangeDesk
+    from hoasen.publish.editions import EditionDesk
+    from hoasen.publish.mailing import MailingDesk
+    from hoasen.publish.posts import PostDesk
     from hoasen.registers.partners import PartnerDesk
     from hoasen.translate.service import TranslationDesk
 
@@ -107,11 +110,32 @@ class Desk:
         return ExchangeInbox(self)
 
     @cached_property
+    def editions(self) -> EditionDesk:
+        """Numbered bilingual editions: series, issues, items, texts and their workflow."""
+        from hoasen.publish.editions import EditionDesk
+
+        return EditionDesk(self)
+
+    @cached_property
+    def mailing(self) -> MailingDesk:
+        """Mailing lists, subscribers, signed links, campaigns and bounces."""
+        from hoasen.publish.mailing import MailingDesk
+
+        return MailingDesk(self)
+
+    @cached_property
     def partners(self) -> PartnerDesk:
         """Partner organisations and cooperation agreements, names resolved via the gazetteer."""
         from hoasen.registers.partners import PartnerDesk
 
         return PartnerDesk(self.store, self.pipeline.gazetteer)
+
+    @cached_property
+    def posts(self) -> PostDesk:
+        """Publishing channels and their posts: drafts, approval, schedule, sending."""
+        from hoasen.publish.posts import PostDesk
+
+        return PostDesk(self)
 
     # ---------------------------------------------------------------- ingest
 

@@ -186,8 +186,20 @@ class Settings:
         "Secret: never shown back.",
         True,
     )
+    mail_bounce_secret: str = _setting(
+        "",
+        "Key of the bounce webhook POST /api/v1/mail/bounces: the sender signs each body with "
+        "HMAC-SHA256 and sends X-Hoasen-Signature: sha256=<hex>. Empty: the webhook is off "
+        "(every call is refused). Secret: never shown back.",
+        True,
+    )
     exchange_dir: str = _setting(
         "exchange", "Folder for exchange work: the default outbox of folder transports."
+    )
+    edition_site_dir: str = _setting(
+        "site",
+        "Folder `hoasen edition site` and publishing (`hoasen edition publish --site`) write the "
+        "static site of published editions to.",
     )
     exchange_secrets: tuple[str, ...] = _setting(
         (),

@@ -479,9 +479,11 @@ def demo(
 
 # Commands over the analysis (entities, figures, topics, stories, analyze, gazetteer).
 from hoasen.cli import (  # noqa: E402, F401
+    editions,
     exchange,
     exchange_in,
     mailing,
+    posts,
     registers,
     reports,
     translate,

@@ -1,6 +1,7 @@
 """Commands of mailing lists and campaigns: `hoasen lists ...` (create, import the official
-address list from CSV or Excel, list members) and `hoasen campaign ...` (new, test, send with
-a progress bar, resumable; status)."""
+address list from CSV or Excel, list members, blocklist an address), `hoasen campaign ...` (new,
+test, send with a progress bar, resumable; status; cancel) and `hoasen mail bounces` (read
+delivery status notifications and abuse reports from a Maildir or mbox)."""
 
 from __future__ import annotations
 
@@ -17,8 +18,10 @@ from hoasen.publish.mailing import MailingDesk
 
 lists_app = typer.Typer(help="Mailing lists and their subscribers.", no_args_is_help=True)
 campaign_app = typer.Typer(help="Mail campaigns to a mailing list.", no_args_is_help=True)
+mail_app = typer.Typer(help="The office's mail: bounces and complaints.", no_args_is_help=True)
 app.add_typer(lists_app, name="lists")
 app.add_typer(campaign_app, name="campaign")
+app.add_typer(mail_app, name="mail")
 
 
 def _where(mailer: Mailer) -> str:
@@ -181,3 +184,64 @@ def campaign_status(
     c = status.campaign
     counts = ", ".join(f"{n} {k}" for k, n in status.counts.items())
     out.print(f"Campaign {c.id} to {status.list_name}: {c.status}; {counts}.", highlight=False)
+
+
+@campaign_app.command("cancel")
+def campaign_cancel(
+    ctx: typer.Context,
+    campaign_id: Annotated[int, typer.Argument(help="The campaign's id.")],
+    as_json: JsonOpt = False,
+) -> None:
+    """Cancel a campaign: what is not sent yet is never sent."""
+    with _desk(ctx) as desk:
+        mailing = MailingDesk(desk)
+        mailing.campaigns.cancel(campaign_id)
+        status = mailing.status(campaign_id)
+    if as_json:
+        _print_json(status.as_json())
+        return
+    out.print(
+        f"Campaign {campaign_id} cancelled; {status.counts['sent']} had been sent.",
+        highlight=False,
+    )
+
+
+@lists_app.command("blocklist")
+def lists_blocklist(
+    ctx: typer.Context,
+    email: Annotated[str, typer.Argument(help="The address never to mail again.")],
+    reason: Annotated[str, typer.Option("--reason", help="Why (kept with the address).")] = "",
+    as_json: JsonOpt = False,
+) -> None:
+    """Never mail an address again, on any list (an import cannot bring it back)."""
+    with _desk(ctx) as desk:
+        subscriber = MailingDesk(desk).blocklist(email, reason)
+    if as_json:
+        _print_json(subscriber.as_json())
+        return
+    out.print(f"{subscriber.email} is blocklisted.", highlight=False)
+
+
+@mail_app.command("bounces")
+def mail_bounces(
+    ctx: typer.Context,
+    source: Annotated[Path, typer.Argument(help="A Maildir folder or an mbox file.")],
+    as_json: JsonOpt = False,
+) -> None:
+    """Read bounce reports (RFC 3464) and complaints (ARF) from a mailbox and apply them."""
+    with _desk(ctx) as desk:
+        report = MailingDesk(desk).bounces.read_mailbox(source)
+    if as_json:
+        _print_json(report.as_json())
+        return
+    blocked = sum(1 for o in report.outcomes if o.blocklisted and not o.duplicate)
+    out.print(
+        f"{report.messages} messages, {report.reports} new reports, {report.already} read "
+        f"before; {len(report.outcomes)} bounces recorded, {blocked} addresses blocklisted.",
+        highlight=False,
+    )
+    for o in report.outcomes:
+        flag = " (blocklisted)" if o.blocklisted else ""
+        out.print(f"  {o.kind}: {o.email}{flag}", highlight=False)
+    for line in report.skipped:
+        err.print(f"  skipped {line}", highlight=False)

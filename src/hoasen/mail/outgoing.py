@@ -23,6 +23,7 @@ from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, getaddresses, make_msgid
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote, unquote, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -316,37 +317,42 @@ class Mailer:
                 found.append(spec)
         return found
 
-    def _send_smtp(self, message: EmailMessage, message_id: str) -> str:
+    def session(self) -> MailSession:
+        """A session that sends many messages over one SMTP connection (`with mailer.session()
+        as s: s.send(msg)`): the same receipts and errors as `send`, one connection opened on
+        the first message, opened again once when the server dropped it, closed with QUIT.
+        A subclass that overrides `send` (a test double, a throttled transport) gets a session
+        that calls its `send` for each message, so its behaviour is kept."""
+        return MailSession(self, per_message=type(self).send is not Mailer.send)
+
+    def _open(self) -> smtplib.SMTP:
+        """A connected, greeted, secured and logged-in SMTP client (smtplib/OSError raised;
+        a half-open client is closed first)."""
         s, server = self.settings, self.server
-        host, where = server.host, self.where
-        recipients = self._recipients(message)
-        if not recipients:
-            raise DeliveryError("the message has no recipients", transient=False)
-        security = server.security
         client: smtplib.SMTP | None = None
         try:
-            if security == "ssl":
+            if server.security == "ssl":
                 context = ssl.create_default_context()
                 client = smtplib.SMTP_SSL(
-                    host, server.port, timeout=s.http_timeout, context=context
+                    server.host, server.port, timeout=s.http_timeout, context=context
                 )
             else:
-                client = smtplib.SMTP(host, server.port, timeout=s.http_timeout)
+                client = smtplib.SMTP(server.host, server.port, timeout=s.http_timeout)
             client.ehlo_or_helo_if_needed()
-            if security == "starttls":
+            if server.security == "starttls":
                 client.starttls(context=ssl.create_default_context())
                 client.ehlo()
             if server.user:
                 client.login(server.user, server.password)
-            refused = client.send_message(
-                message, from_addr=self.sender.addr_spec, to_addrs=recipients
-            )
-        except (smtplib.SMTPException, OSError) as exc:
+        except (smtplib.SMTPException, OSError):
             if client is not None:
                 client.close()  # no QUIT: the server may be the thing that is not answering
-            raise self._error(exc, where) from exc
-        _close(client)
+            raise
+        return client
+
+    def _receipt(self, message_id: str, recipients: list[str], refused: dict[str, Any]) -> str:
         sent = len(recipients) - len(refused)
+        where = self.where
         receipt = f"{message_id} sent to {sent} recipient{'s' if sent != 1 else ''} via {where}"
         if refused:
             names = ", ".join(
@@ -354,6 +360,10 @@ class Mailer:
             )
             receipt += f"; refused: {names}"
         return self._scrub(receipt)
+
+    def _send_smtp(self, message: EmailMessage, message_id: str) -> str:
+        with MailSession(self) as one:
+            return one.deliver(message, message_id)
 
     def _scrub(self, text: str) -> str:
         try:
@@ -428,6 +438,92 @@ class Mailer:
             reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
             text = f"cannot reach the mail server at {where}: {reason}"
         return DeliveryError(self._scrub(text), transient=transient)
+
+
+class MailSession:
+    """Many messages over one SMTP connection (see `Mailer.session`). In a dry run each message
+    is written to the outbox as by `send`.
+
+    A reused connection the server has dropped meanwhile (an idle timeout) is opened again once
+    for the message at hand; a failure on a fresh connection is the message's error. A refusal
+    of one message (sender, recipients, data) leaves the connection usable for the next; any
+    other failure closes it, and the next message opens a new one. `connections` counts the
+    connections opened."""
+
+    def __init__(self, mailer: Mailer, per_message: bool = False) -> None:
+        self.mailer = mailer
+        self.per_message = per_message
+        self.client: smtplib.SMTP | None = None
+        self.connections = 0
+        self._checked = False
+
+    def __enter__(self) -> MailSession:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Say QUIT and close the connection, if one is open."""
+        client, self.client = self.client, None
+        if client is not None:
+            _close(client)
+
+    def send(self, message: EmailMessage) -> str:
+        """Send `message` as `Mailer.send` does (same receipt, same DeliveryError)."""
+        mailer = self.mailer
+        if self.per_message:
+            return mailer.send(message)
+        if not self._checked:
+            try:
+                mailer.check_settings()
+            except ConfigError as exc:
+                raise DeliveryError(str(exc), transient=False) from exc
+            self._checked = True
+        message_id = str(message.get("Message-ID") or "").strip()
+        if not message_id:
+            message_id = make_msgid(domain=mailer.domain)
+            message["Message-ID"] = message_id
+        if mailer.dry_run:
+            return mailer._write_outbox(message, message_id)
+        return self.deliver(message, message_id)
+
+    def deliver(self, message: EmailMessage, message_id: str) -> str:
+        """Send over the session's connection (opened when needed); the receipt."""
+        mailer = self.mailer
+        recipients = mailer._recipients(message)
+        if not recipients:
+            raise DeliveryError("the message has no recipients", transient=False)
+        for attempt in (1, 2):
+            reused = self.client is not None
+            try:
+                if self.client is None:
+                    self.client = mailer._open()
+                    self.connections += 1
+                refused = self.client.send_message(
+                    message, from_addr=mailer.sender.addr_spec, to_addrs=recipients
+                )
+            except (smtplib.SMTPServerDisconnected, ConnectionError) as exc:
+                self._drop()
+                if reused and attempt == 1:
+                    continue  # the server closed an idle connection: open a new one, once
+                raise mailer._error(exc, mailer.where) from exc
+            except (
+                smtplib.SMTPRecipientsRefused,
+                smtplib.SMTPSenderRefused,
+                smtplib.SMTPDataError,
+            ) as exc:
+                raise mailer._error(exc, mailer.where) from exc  # the connection stays usable
+            except (smtplib.SMTPException, OSError) as exc:
+                self._drop()
+                raise mailer._error(exc, mailer.where) from exc
+            return mailer._receipt(message_id, recipients, dict(refused))
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _drop(self) -> None:
+        client, self.client = self.client, None
+        if client is not None:
+            client.close()  # no QUIT: the connection is broken
 
 
 def _close(client: smtplib.SMTP) -> None:

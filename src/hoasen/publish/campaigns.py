@@ -11,6 +11,10 @@ the row was marked sent. The re-run sends that one message again, with the same 
 (`message_id_for("campaign-ID-SUBSCRIBER")`), so at worst one person gets a recognisable
 duplicate that mail systems can drop. Do not run two sends of one campaign at the same time:
 a run puts the rows a stopped run left `sending` back in the queue.
+
+A run sends over one SMTP connection (`Mailer.session`), opened again once if the server drops
+it; each message is still marked sent right after the server accepts it. A campaign cancelled
+while it is being sent stops at the next batch of BATCH sends.
 """
 
 from __future__ import annotations
@@ -225,36 +229,41 @@ class Campaigns:
         total = self.db.send_counts(campaign_id)["queued"]
         limit = RateLimit(self.mailing.settings.mail_rate, self.clock, self.sleep)
         done = sent = failed = skipped = 0
-        while batch := self.db.queued(campaign_id, BATCH):
-            for send_id, subscriber in batch:
-                if not self.db.claim(send_id, the_list.id, subscriber.id):
-                    skipped += 1
-                else:
-                    message = self.compose(campaign, the_list, subscriber)
-                    message_id = str(message["Message-ID"])
-                    limit.wait()
-                    try:
-                        mailer.send(message)
-                    except DeliveryError as exc:
-                        self.db.finish_send(campaign_id, send_id, False, message_id, str(exc))
-                        failed += 1
+        with mailer.session() as session:  # one SMTP connection for the whole run
+            while batch := self.db.queued(campaign_id, BATCH):
+                if self.db.get_campaign(campaign_id).status == "cancelled":
+                    break  # cancelled while sending: the rest stays queued, never sent
+                for send_id, subscriber in batch:
+                    if not self.db.claim(send_id, the_list.id, subscriber.id):
+                        skipped += 1
                     else:
-                        self.db.finish_send(campaign_id, send_id, True, message_id)
-                        sent += 1
-                done += 1
-                if progress is not None:
-                    progress(done, total)
+                        message = self.compose(campaign, the_list, subscriber)
+                        message_id = str(message["Message-ID"])
+                        limit.wait()
+                        try:
+                            session.send(message)
+                        except DeliveryError as exc:
+                            self.db.finish_send(campaign_id, send_id, False, message_id, str(exc))
+                            failed += 1
+                        else:
+                            self.db.finish_send(campaign_id, send_id, True, message_id)
+                            sent += 1
+                    done += 1
+                    if progress is not None:
+                        progress(done, total)
         counts = self.db.send_counts(campaign_id)
         remaining = counts["queued"] + counts["sending"]
-        if not remaining:
+        if not remaining and self.db.get_campaign(campaign_id).status != "cancelled":
             self.db.update_campaign(campaign_id, status="sent", finished=utcnow())
         return SendReport(
             campaign_id, sent, failed, skipped, remaining, mailer.dry_run, mailer.where
         )
 
     def cancel(self, campaign_id: int) -> Campaign:
-        """Stop a campaign for good: its queued sends are never sent."""
-        self.db.get_campaign(campaign_id)
+        """Stop a campaign for good: its queued sends are never sent (a send under way stops
+        at its next batch). UsageError for a campaign already sent."""
+        if self.db.get_campaign(campaign_id).status == "sent":
+            raise UsageError(f"campaign {campaign_id} was sent already")
         self.db.update_campaign(campaign_id, status="cancelled", finished=utcnow())
         return self.db.get_campaign(campaign_id)
 

@@ -17,7 +17,7 @@ import hmac
 import io
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -31,6 +31,8 @@ from hoasen.store.mailing import (
     BLOCKLISTED,
     UNCONFIRMED,
     UNSUBSCRIBED,
+    Bounce,
+    BounceStore,
     Campaign,
     MailingList,
     MailingStore,
@@ -40,6 +42,7 @@ from hoasen.store.schema import utcnow
 
 if TYPE_CHECKING:
     from hoasen.desk import Desk
+    from hoasen.publish.bounces import Bounces
     from hoasen.publish.campaigns import Campaigns, CampaignStatus, SendProgress, SendReport
 
 ACTIONS = ("confirm", "unsubscribe", "preferences")
@@ -236,13 +239,23 @@ class MailingDesk:
     # ------------------------------------------------------------ subscribe and leave
 
     def subscribe(
-        self, ref: str | int, email: str, name: str = "", language: str = ""
+        self,
+        ref: str | int,
+        email: str,
+        name: str = "",
+        language: str = "",
+        public: bool = False,
     ) -> tuple[Subscriber, str]:
-        """Subscribe an address to a list: (subscriber, status on the list). On a double
-        opt-in list the member is unconfirmed and gets a confirmation mail with a signed link
-        (nothing else until they confirm); on another list the member is active at once.
-        A blocklisted address is left as it is (status "blocklisted", no mail)."""
+        """Subscribe an address to a list: (subscriber, status on the list). With confirmation
+        the member is unconfirmed and gets a confirmation mail with a signed link (nothing
+        else until they confirm); without, the member is active at once. The office's own
+        additions (CLI, desk) follow the list's double_optin setting; a `public` subscription
+        (the public form, where anyone could type anyone's address) is always confirmed by
+        mail, whatever the list says. A blocklisted address is left as it is (status
+        "blocklisted", no mail)."""
         the_list = self.db.get_list(ref)
+        if public and not the_list.double_optin:
+            the_list = replace(the_list, double_optin=True)
         address = normalise_email(email)
         lang = normalise_language(language)
         clean_name = " ".join(str(name or "").split())[:200]
@@ -357,6 +370,31 @@ class MailingDesk:
             raise UsageError("this link is not valid any more") from exc
 
     # ------------------------------------------------------------ campaigns
+
+    @cached_property
+    def bounces(self) -> Bounces:
+        """Bounces and complaints, and the blocklist rules (`hoasen.publish.bounces`)."""
+        from hoasen.publish.bounces import Bounces
+
+        return Bounces(self)
+
+    @cached_property
+    def counts(self) -> BounceStore:
+        """Counts by status, campaign lists and recent bounces, as the admin pages show them."""
+        return BounceStore(self.desk.store)
+
+    def status_counts(self, ref: str | int) -> dict[str, int]:
+        """How many members of a list have each status (active, unconfirmed...)."""
+        return self.counts.status_counts(self.get_list(ref).id)
+
+    def campaign_list(self, ref: str | int | None = None, limit: int = 100) -> list[Campaign]:
+        """The latest campaigns, of one list or of all."""
+        list_id = self.get_list(ref).id if ref is not None else None
+        return self.counts.campaigns(list_id, limit=limit)
+
+    def recent_bounces(self, limit: int = 200, campaign_id: int | None = None) -> list[Bounce]:
+        """The latest bounces and complaints, newest first."""
+        return self.counts.recent(limit, campaign_id=campaign_id)
 
     @cached_property
     def campaigns(self) -> Campaigns:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, exists, func, insert, literal, select, update
+from sqlalchemy import and_, case, exists, func, insert, literal, select, update
 from sqlalchemy.exc import IntegrityError
 
 from hoasen.errors import NotFoundError, UsageError
@@ -480,6 +480,155 @@ class MailingStore:
         )
         with self.store.begin() as conn:
             return int(conn.execute(query).scalar_one())
+
+
+@dataclass(frozen=True)
+class Bounce:
+    """One recorded bounce or complaint."""
+
+    id: int
+    email: str
+    kind: str
+    source: str
+    campaign_id: int | None
+    status_code: str
+    detail: str
+    message_key: str
+    created: datetime
+
+    def as_json(self) -> dict[str, Any]:
+        """The bounce as JSON."""
+        return {
+            "id": self.id,
+            "email": self.email,
+            "kind": self.kind,
+            "source": self.source,
+            "campaign_id": self.campaign_id,
+            "status": self.status_code,
+            "detail": self.detail,
+            "created": self.created.isoformat(),
+        }
+
+
+class BounceStore:
+    """The mail_bounces table, the campaign a bounced message came from, and the counts the
+    admin pages show. Kept apart from MailingStore so that file stays readable."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def add(
+        self,
+        email: str,
+        kind: str,
+        source: str,
+        campaign_id: int | None,
+        status_code: str,
+        detail: str,
+        message_key: str,
+    ) -> bool:
+        """Store one bounce; False when this report (message_key and email) is stored already."""
+        try:
+            with self.store.begin() as conn:
+                conn.execute(
+                    insert(schema.mail_bounces).values(
+                        email=email,
+                        kind=kind,
+                        source=source,
+                        campaign_id=campaign_id,
+                        status_code=status_code[:16],
+                        detail=detail[:2000],
+                        message_key=message_key[:200],
+                    )
+                )
+        except IntegrityError:
+            return False
+        return True
+
+    def seen(self, message_key: str) -> bool:
+        """Whether any bounce of this report (message key) is stored."""
+        b = schema.mail_bounces
+        with self.store.begin() as conn:
+            found = conn.execute(select(b.c.id).where(b.c.message_key == message_key).limit(1))
+            return found.first() is not None
+
+    def count(self, email: str, kind: str, since: datetime) -> int:
+        """How many bounces of `kind` the address had since `since`."""
+        b = schema.mail_bounces
+        query = select(func.count()).where(
+            b.c.email == email, b.c.kind == kind, b.c.created >= since
+        )
+        with self.store.begin() as conn:
+            return int(conn.execute(query).scalar_one())
+
+    def campaign_of(self, message_id: str, email: str = "") -> int | None:
+        """The campaign whose send had this Message-ID (the recipient's sends first: indexed),
+        or None."""
+        cs, s = schema.campaign_sends, schema.subscribers
+        wanted = message_id.strip()[:200]
+        if not wanted:
+            return None
+        with self.store.begin() as conn:
+            if email:
+                found = conn.execute(
+                    select(cs.c.campaign_id)
+                    .join(s, s.c.id == cs.c.subscriber_id)
+                    .where(s.c.email == email, cs.c.message_id == wanted)
+                ).scalar()
+                if found is not None:
+                    return int(found)
+            found = conn.execute(
+                select(cs.c.campaign_id).where(cs.c.message_id == wanted).limit(1)
+            ).scalar()
+        return int(found) if found is not None else None
+
+    def recent(self, limit: int = 200, campaign_id: int | None = None) -> list[Bounce]:
+        """The newest bounces (of one campaign when given)."""
+        b = schema.mail_bounces
+        query = select(b).order_by(b.c.id.desc()).limit(limit)
+        if campaign_id is not None:
+            query = query.where(b.c.campaign_id == campaign_id)
+        with self.store.begin() as conn:
+            return [_bounce(r) for r in conn.execute(query).mappings()]
+
+    def status_counts(self, list_id: int) -> dict[str, int]:
+        """{status: members} of a list: active, unconfirmed, unsubscribed on the list, and
+        blocklisted (members whose address is blocklisted, whatever their list status)."""
+        s, m = schema.subscribers, schema.list_members
+        status = case((s.c.status == BLOCKLISTED, BLOCKLISTED), else_=m.c.status)
+        query = (
+            select(status, func.count())
+            .select_from(m.join(s, s.c.id == m.c.subscriber_id))
+            .where(m.c.list_id == list_id)
+            .group_by(status)
+        )
+        counts = dict.fromkeys((*MEMBER_STATUSES, BLOCKLISTED), 0)
+        with self.store.begin() as conn:
+            counts.update({str(k): int(v) for k, v in conn.execute(query)})
+        return counts
+
+    def campaigns(self, list_id: int | None = None, limit: int = 100) -> list[Campaign]:
+        """The newest campaigns (of one list when given)."""
+        c = schema.campaigns
+        query = select(c).order_by(c.c.id.desc()).limit(limit)
+        if list_id is not None:
+            query = query.where(c.c.list_id == list_id)
+        with self.store.begin() as conn:
+            return [_campaign(r) for r in conn.execute(query).mappings()]
+
+
+def _bounce(r: Any) -> Bounce:
+    return Bounce(
+        id=r["id"],
+        email=r["email"],
+        kind=r["kind"],
+        source=r["source"],
+        campaign_id=r["campaign_id"],
+        status_code=r["status_code"],
+        detail=r["detail"],
+        message_key=r["message_key"],
+        created=r["created"],
+    )
 
 
 def _lists_query() -> Any:

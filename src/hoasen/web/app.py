@@ -22,14 +22,20 @@ from hoasen.errors import ConfigError, HoasenError
 from hoasen.settings import Settings, load_settings
 from hoasen.web import (
     api,
+    api_editions,
     api_exchange,
     api_exchange_plans,
+    api_mail,
     api_partners,
+    api_posts,
     api_translate,
     pages,
+    pages_editions,
     pages_exchange,
+    pages_lists,
     pages_mail,
     pages_partners,
+    pages_posts,
     pages_translate,
 )
 from hoasen.web.auth import Accounts, AuthError, RateLimited
@@ -102,15 +108,22 @@ def create_app(
     app.include_router(api.router)
     app.include_router(api_translate.router)
     app.include_router(api_partners.router)
+    app.include_router(api_posts.router)
     app.include_router(api_exchange.router)
     app.include_router(api_exchange_plans.router)
+    app.include_router(api_editions.router)
+    app.include_router(api_mail.router)
     # the partners' inbox: machines sign each body with an HMAC key; no login, token or CSRF
     app.include_router(api_exchange.inbox_router)
+    app.include_router(api_mail.webhook_router)  # the bounce webhook: signed like the inbox
     app.include_router(pages_mail.router)  # public: acts only on signed tokens; no login, CSRF
     app.include_router(pages.router, dependencies=csrf)
     app.include_router(pages_translate.router, dependencies=csrf)
     app.include_router(pages_partners.router, dependencies=csrf)
+    app.include_router(pages_posts.router, dependencies=csrf)
     app.include_router(pages_exchange.router, dependencies=csrf)
+    app.include_router(pages_editions.router, dependencies=csrf)
+    app.include_router(pages_lists.router, dependencies=csrf)
     return app
 
 

@@ -2,8 +2,9 @@
 8058 one-click POST), preferences, and the subscribe form's target.
 
 No login and no CSRF token: every action but subscribing acts only on a signed token from a
-mail the subscriber received, and subscribing to a double opt-in list only sends a
-confirmation mail. The pages load nothing from elsewhere.
+mail the subscriber received, and subscribing only sends a confirmation mail (always: double
+opt-in for every public subscription, whatever the list's own setting). The pages load nothing
+from elsewhere.
 """
 
 from __future__ import annotations
@@ -127,10 +128,11 @@ def subscribe(
     name: Annotated[str, Form(max_length=200)] = "",
     language: Annotated[str, Form(max_length=20)] = "",
 ) -> Response:
-    """The subscribe form's target. The answer does not tell whether the address was known
-    (or blocklisted): only the mail to it does."""
+    """The subscribe form's target: always a confirmation mail first (double opt-in), whatever
+    the list's setting, since anyone could type anyone's address here. The answer does not tell
+    whether the address was known (or blocklisted): only the mail to it does."""
     try:
-        _, status = _mailing(request).subscribe(list_name, email, name, language)
+        _, status = _mailing(request).subscribe(list_name, email, name, language, public=True)
     except (UsageError, NotFoundError) as exc:
         return _refused(request, exc)
     if status == "active":

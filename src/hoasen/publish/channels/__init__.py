@@ -1,5 +1,6 @@
 """Channel adapters for publishing: Facebook Page, Zalo OA, Telegram channel, Mastodon account
-and Weibo, each implementing `ChannelAdapter` (check, describe, limit, fit, send, dry_run).
+and Weibo, plus a WordPress site, each implementing `ChannelAdapter` (check, describe, limit,
+fit, send, dry_run).
 
 `make_channel(kind)` picks one. Each adapter sends one post per `send` over the caller's
 httpx.Client, raises DeliveryError (transient or final), RateLimited (with retry_after) or
@@ -23,9 +24,12 @@ from hoasen.publish.channels.facebook import FacebookChannel
 from hoasen.publish.channels.mastodon import MastodonChannel
 from hoasen.publish.channels.telegram import TelegramChannel
 from hoasen.publish.channels.weibo import WeiboChannel
+from hoasen.publish.channels.wordpress import WordPressChannel
 from hoasen.publish.channels.zalo import ZaloChannel
 
 CHANNEL_KINDS = ("facebook", "zalo", "telegram", "mastodon", "weibo")
+# Every kind a channel may have: the social channels, then publishing sites (WordPress).
+PUBLISH_KINDS = (*CHANNEL_KINDS, "wordpress")
 
 _CHANNELS: dict[str, Callable[[], ChannelAdapter]] = {
     "facebook": FacebookChannel,
@@ -33,22 +37,24 @@ _CHANNELS: dict[str, Callable[[], ChannelAdapter]] = {
     "telegram": TelegramChannel,
     "mastodon": MastodonChannel,
     "weibo": WeiboChannel,
+    "wordpress": WordPressChannel,
 }
 
 
 def make_channel(kind: str) -> ChannelAdapter:
-    """The adapter for `kind` (one of CHANNEL_KINDS); UsageError for any other."""
+    """The adapter for `kind` (one of PUBLISH_KINDS); UsageError for any other."""
     factory = _CHANNELS.get(str(kind).strip().lower())
     if factory is None:
         raise UsageError(
-            f"unknown channel {kind!r}: choose {', '.join(CHANNEL_KINDS[:-1])} "
-            f"or {CHANNEL_KINDS[-1]}"
+            f"unknown channel {kind!r}: choose {', '.join(PUBLISH_KINDS[:-1])} "
+            f"or {PUBLISH_KINDS[-1]}"
         )
     return factory()
 
 
 __all__ = [
     "CHANNEL_KINDS",
+    "PUBLISH_KINDS",
     "ChannelAdapter",
     "FacebookChannel",
     "MastodonChannel",
@@ -58,6 +64,7 @@ __all__ = [
     "TelegramChannel",
     "TokenRefused",
     "WeiboChannel",
+    "WordPressChannel",
     "ZaloChannel",
     "make_channel",
 ]
