@@ -21,6 +21,7 @@ import pytest
 from argon2 import PasswordHasher
 
 from hoasen.desk import Desk
+from hoasen.errors import UsageError
 from hoasen.mail import Mailer
 from hoasen.publish.campaigns import RateLimit
 from hoasen.publish.mailing import MailingDesk
@@ -211,3 +212,35 @@ def test_rate_limit_uses_the_clock() -> None:
     unlimited = RateLimit(0.0, clock=lambda: now[0], sleep=sleep)
     unlimited.wait()
     assert len(slept) == 4
+
+
+def test_a_campaign_carries_an_edition_in_each_subscribers_language(
+    settings: Settings, tmp_path: Path
+) -> None:
+    with Desk(replace(settings, mail_outbox_dir=str(tmp_path / "outbox"))) as desk:
+        eds = desk.editions
+        series = eds.add_series("Hoa Sen special issue", "vi,zh")
+        issue = eds.new_issue(series.id, "Quảng Ninh – Quảng Tây", "2026-12-01", "mai")
+        eds.add_piece(
+            issue.id,
+            {
+                "vi": ("Hợp tác báo chí", "Hai bên cùng xuất bản Đặc san Hoa Sen."),
+                "zh": ("新闻合作", "双方联合出版《荷花》特刊。"),
+            },
+            "mai",
+        )
+        with pytest.raises(UsageError, match="draft"):
+            desk.mailing.campaign_from("x", edition=issue.id)
+        eds.set_status(issue.id, "review", "mai")
+        eds.set_status(issue.id, "approved", "mai")
+        desk.mailing.create_list("Hoa Sen readers", language="vi")
+        desk.mailing.subscribe("Hoa Sen readers", "doc.gia@example.vn", "Độc giả", "vi")
+        desk.mailing.subscribe("Hoa Sen readers", "reader@example.cn", "读者", "zh")
+        campaign = desk.mailing.campaign_from("Hoa Sen readers", edition=issue.id)
+        assert campaign.source == f"edition:{issue.id}"
+        vi = desk.mailing.preview(campaign.id, "vi")
+        zh = desk.mailing.preview(campaign.id, "zh")
+        assert "Hai bên cùng xuất bản" in vi[1] and "Hoa Sen special issue — 1" in vi[0]
+        assert "双方联合出版" in zh[1] and zh[2] is not None and 'lang="zh"' in zh[2]
+        report = desk.mailing.send(campaign.id)
+        assert report.sent == 2

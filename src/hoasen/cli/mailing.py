@@ -13,6 +13,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from hoasen.cli import JsonOpt, _desk, _print_json, _read_text, app, err, out
+from hoasen.errors import UsageError
 from hoasen.mail import Mailer
 from hoasen.publish.mailing import MailingDesk
 
@@ -115,15 +116,35 @@ def lists_subscribers(
 def campaign_new(
     ctx: typer.Context,
     list_name: Annotated[str, typer.Option("--list", help="The list's name or id.")],
-    subject: Annotated[str, typer.Option("--subject", help="The subject line.")],
-    body: Annotated[str, typer.Option("--body", help="UTF-8 text body file (- for stdin).")],
+    edition: Annotated[
+        str | None, typer.Option("--edition", help="An approved edition issue to send.")
+    ] = None,
+    report: Annotated[
+        str | None, typer.Option("--report", help="A registered report's number to send.")
+    ] = None,
+    subject: Annotated[str | None, typer.Option("--subject", help="The subject line.")] = None,
+    body: Annotated[
+        str | None, typer.Option("--body", help="UTF-8 text body file (- for stdin).")
+    ] = None,
     html: Annotated[Path | None, typer.Option("--html", help="Optional HTML body file.")] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Create a draft campaign in the list's language; prints its id."""
+    """Create a draft campaign: an edition (in each subscriber's language), a report, or a
+    subject and body of your own; prints its id."""
+    chosen = [x for x in (edition, report, subject or body) if x]
     with _desk(ctx) as desk:
-        html_text = _read_text(str(html)) if html else None
-        campaign = MailingDesk(desk).new_campaign(list_name, subject, _read_text(body), html_text)
+        if len(chosen) != 1:
+            raise UsageError(
+                "give one of --edition ISSUE, --report NUMBER or --subject S --body FILE"
+            )
+        mailing = MailingDesk(desk)
+        if edition or report:
+            campaign = mailing.campaign_from(list_name, edition=edition, report=report)
+        else:
+            if not subject or not body:
+                raise UsageError("a campaign of your own needs both --subject and --body")
+            html_text = _read_text(str(html)) if html else None
+            campaign = mailing.new_campaign(list_name, subject, _read_text(body), html_text)
     if as_json:
         _print_json(campaign.as_json())
         return

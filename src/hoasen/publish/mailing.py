@@ -415,6 +415,27 @@ class MailingDesk:
         """A draft campaign to a list; see `Campaigns.new`."""
         return self.campaigns.new(ref, subject, text, html, variants, source)
 
+    def campaign_from(
+        self, ref: str | int, *, edition: str | int | None = None, report: str | None = None
+    ) -> Campaign:
+        """A draft campaign carrying an approved edition (one version per language of its
+        series) or a registered report (in its language)."""
+        from hoasen.publish.campaign_content import edition_versions, report_versions
+
+        if (edition is None) == (report is None):
+            raise UsageError("give either an edition issue or a report number")
+        if edition is not None:
+            versions, source = edition_versions(self.desk, edition)
+        else:
+            assert report is not None
+            versions, source = report_versions(self.desk, report)
+        the_list = self.get_list(ref)
+        lang = the_list.language if the_list.language in versions else next(iter(versions))
+        subject, text, html = versions.pop(lang)
+        if lang != the_list.language:
+            versions[lang] = (subject, text, html)  # the list's own language falls back to it
+        return self.campaigns.new(ref, subject, text, html, versions, source)
+
     def preview(self, campaign_id: int, language: str = "") -> tuple[str, str, str | None]:
         """(subject, text, html) a subscriber in `language` would get."""
         return self.campaigns.preview(campaign_id, language)
