@@ -428,6 +428,7 @@ def test_api_keys_are_never_shown_back(tmp_path: Path) -> None:
         "openai_api_key",
         "smtp_url",
         "mail_token_key",
+        "mail_bounce_secret",
         "exchange_secrets",
     }
     assert "secret-deepl" not in repr(settings) and "sk-secret" not in repr(settings)
