@@ -5,7 +5,11 @@ POST, nobody unsubscribed or blocklisted mailed, languages, the rate limit and t
 from __future__ import annotations
 
 import asyncio
+import os
 import re
+import signal
+import subprocess
+import sys
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -14,6 +18,7 @@ from email import policy
 from email.message import EmailMessage
 from email.parser import BytesParser
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
@@ -244,3 +249,59 @@ def test_a_campaign_carries_an_edition_in_each_subscribers_language(
         assert "双方联合出版" in zh[1] and zh[2] is not None and 'lang="zh"' in zh[2]
         report = desk.mailing.send(campaign.id)
         assert report.sent == 2
+
+
+class SlowRecorder(Recorder):
+    """A recorder that takes a little while over each message, so a kill lands mid-run."""
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        await asyncio.sleep(0.01)
+        return await super().handle_DATA(server, session, envelope)
+
+
+def test_a_campaign_killed_mid_run_and_resumed_reaches_everyone_once(
+    settings: Settings, tmp_path: Path
+) -> None:
+    """`kill -9` of a real `hoasen campaign send` process, then the same command again: every
+    subscriber gets the campaign, and any copy sent twice (the message in flight at the kill,
+    at most one) carries the same Message-ID, so it is the same message to the receiver."""
+    recorder = SlowRecorder()
+    controller = LoopbackSMTP(recorder, hostname="127.0.0.1", port=0, ready_timeout=5)
+    controller.start()
+    try:
+        the_settings = smtp_settings(settings, controller.port)
+        with Desk(the_settings) as desk:
+            populate(desk.mailing, tmp_path, 400)
+            campaign = desk.mailing.new_campaign("Official", "Bản tin", "Xin chào.")
+        env = {
+            **os.environ,
+            "HOASEN_CONFIG": str(tmp_path / "none.toml"),
+            "HOASEN_DATABASE_URL": the_settings.database_url,
+            "HOASEN_SMTP_URL": the_settings.smtp_url,
+            "HOASEN_MAIL_FROM": the_settings.mail_from,
+            "HOASEN_ANALYZE_ON_INGEST": "false",
+        }
+        command = [sys.executable, "-m", "hoasen", "campaign", "send", str(campaign.id)]
+        first = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL)
+        deadline = time.monotonic() + 60
+        while len(recorder.messages) < 120 and time.monotonic() < deadline:
+            if first.poll() is not None:
+                break
+            time.sleep(0.005)
+        first.kill()  # SIGKILL: no cleanup, no except block runs
+        assert first.wait(10) == -signal.SIGKILL, "the sender finished before it was killed"
+        assert 120 <= len(recorder.messages) < 400
+        again = subprocess.run(command, env=env, capture_output=True, timeout=120)
+        assert again.returncode == 0, again.stderr.decode()
+    finally:
+        controller.stop()
+    ids_by_recipient: dict[str, set[str]] = {}
+    for message in recorder.messages:
+        for rcpt in message.recipients:
+            ids_by_recipient.setdefault(rcpt, set()).add(str(parsed(message.data)["Message-ID"]))
+    assert len(ids_by_recipient) == 400
+    assert all(len(ids) == 1 for ids in ids_by_recipient.values())
+    assert len(recorder.messages) <= 401  # at most the one message in flight went twice
+    with Desk(the_settings) as desk:
+        status = desk.mailing.status(campaign.id)
+    assert status.campaign.status == "sent" and status.counts["sent"] == 400
