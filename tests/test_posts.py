@@ -189,3 +189,29 @@ def test_drafts_from_an_article_and_the_double_click(desk: Desk, client: httpx.C
     assert from_article.text.startswith("Giá lúa tăng mạnh trong tuần.")
     assert from_article.link == "https://baothanhhoa.vn/gia-lua.html"
     assert len(from_article.text) <= 300 and from_article.created_by == "editor1"
+
+
+def test_a_draft_from_an_edition_item_in_the_channels_language(desk: Desk) -> None:
+    eds = desk.editions
+    series = eds.add_series("Hoa Sen special issue", "vi,zh")
+    issue = eds.new_issue(series.id, "Quảng Ninh – Quảng Tây", "2026-12-01", "mai")
+    item = eds.add_piece(
+        issue.id,
+        {
+            "vi": ("Hợp tác báo chí", "Hai bên cùng xuất bản Đặc san Hoa Sen. Câu thứ hai."),
+            "zh": ("新闻合作", "双方联合出版《荷花》特刊。"),
+        },
+        "mai",
+    )
+    desk.posts.add_channel("weibo", "weibo", {"safe_domain": "press.example.vn"}, language="zh")
+    with pytest.raises(UsageError, match="draft"):
+        desk.posts.draft_edition_item("weibo", item.id)
+    eds.set_status(issue.id, "review", "mai")
+    eds.set_status(issue.id, "approved", "mai")
+    eds.publish(issue.id, "mai")
+    site = replace(desk.settings, public_base_url="https://press.example.vn/")
+    with Desk(site) as published:
+        post = published.posts.draft_edition_item("weibo", item.id, "mai")
+    assert post.title == "新闻合作" and "双方联合出版" in post.text and post.language == "zh"
+    assert post.link == "https://press.example.vn/hoa-sen-special-issue/1/item-1.html"
+    assert post.source == f"edition-item:{item.id}"

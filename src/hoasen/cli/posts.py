@@ -167,6 +167,10 @@ def posts_schedule(
     story: Annotated[
         list[int] | None, typer.Option("--story", help="Draft from this story (repeatable).")
     ] = None,
+    edition_item: Annotated[
+        list[int] | None,
+        typer.Option("--edition-item", help="Draft from this edition item (repeatable)."),
+    ] = None,
     text: Annotated[str | None, typer.Option("--text", help="Draft this text.")] = None,
     link: Annotated[str, typer.Option("--link", help="The link of the --text post.")] = "",
     at: Annotated[
@@ -185,6 +189,7 @@ def posts_schedule(
         posts = desk.posts
         made = [posts.draft_article(channel, a, operator).id for a in article or []]
         made += [posts.draft_story(channel, s, operator).id for s in story or []]
+        made += [posts.draft_edition_item(channel, i, operator).id for i in edition_item or []]
         if text:
             made.append(posts.draft(channel, text, link=link, operator=operator).id)
         if approve and made:

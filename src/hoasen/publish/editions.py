@@ -537,6 +537,10 @@ class EditionDesk:
             )
         return row, self.rows.series(row.series_id)
 
+    def issue_of_item(self, item_id: int) -> int:
+        """The id of the issue an item belongs to (NotFoundError for an unknown item)."""
+        return self.rows.item(item_id).issue_id
+
     def _item(self, item_id: int) -> tuple[ItemRow, IssueRow, SeriesRow]:
         item = self.rows.item(item_id)
         row, series = self._editable(item.issue_id)

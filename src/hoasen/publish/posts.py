@@ -362,9 +362,38 @@ class PostDesk:
         )
 
     def draft_edition_item(self, channel: int | str, item_id: int, operator: str = "") -> PostRow:
-        """A draft from an edition item (hook: the editions module fills it in)."""
-        raise UsageError(
-            f"drafts from edition items (edition-item:{item_id}) are not available yet"
+        """A draft from an item of an approved or published edition: its title and first
+        sentences in the channel's language (else the series' main language) and, for a
+        published issue with `public_base_url` set, the item's page on the static site."""
+        from hoasen.publish.render.site import series_folder
+
+        row = self.channel(channel)
+        issue_id = self.desk.editions.issue_of_item(item_id)
+        edition = self.desk.editions.edition(issue_id)
+        if edition.status not in ("approved", "published"):
+            raise UsageError(
+                f"edition item {item_id} is in an issue that is {edition.status}: only an "
+                "approved or published issue is posted"
+            )
+        ordered = sorted(edition.items, key=lambda i: (i.position, i.id))
+        index = next(n for n, i in enumerate(ordered, start=1) if i.id == item_id)
+        item = ordered[index - 1]
+        text = item.text(row.language) or item.text(edition.languages[0])
+        if text is None:
+            raise UsageError(f"edition item {item_id} has no text to post")
+        base = self.desk.settings.public_base_url.strip().rstrip("/")
+        link = ""
+        if base and edition.status == "published":
+            link = f"{base}/{series_folder(edition)}/{edition.number}/item-{index}.html"
+        body = lead(" ".join(text.paragraphs)) or text.title
+        return self.draft(
+            row.id,
+            body,
+            title=text.title,
+            link=link,
+            language=text.language,
+            source=f"edition-item:{item_id}",
+            operator=operator,
         )
 
     def cancel(self, post_id: int) -> PostRow:
