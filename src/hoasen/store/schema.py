@@ -684,3 +684,13 @@ from hoasen.store.schema_publish import (  # noqa: E402, F401
     posts,
     subscribers,
 )
+from hoasen.store.schema_registers import (  # noqa: E402, F401
+    calendar_tokens,
+    delegation_activities,
+    delegations,
+    events,
+    journalists,
+    press_groups,
+    register_links,
+    register_people,
+)
