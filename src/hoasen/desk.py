@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from hoasen.publish.editions import EditionDesk
     from hoasen.publish.mailing import MailingDesk
     from hoasen.publish.posts import PostDesk
+    from hoasen.registers.desk import RegisterDesk
     from hoasen.registers.partners import PartnerDesk
     from hoasen.translate.service import TranslationDesk
 
@@ -129,6 +130,14 @@ class Desk:
         from hoasen.registers.partners import PartnerDesk
 
         return PartnerDesk(self.store, self.pipeline.gazetteer)
+
+    @cached_property
+    def registers(self) -> RegisterDesk:
+        """The office's registers: delegations, foreign press, events, their statistics and
+        the privacy duties over the people named in them."""
+        from hoasen.registers.desk import RegisterDesk
+
+        return RegisterDesk(self)
 
     @cached_property
     def posts(self) -> PostDesk:

@@ -485,11 +485,16 @@ from hoasen.cli import (  # noqa: E402, F401
     mailing,
     posts,
     registers,
+    registers_cli,
     reports,
     translate,
     understand,
     web,
 )
+
+# isort: split
+# The events calendar adds its group to `register` (made in registers_cli above).
+from hoasen.cli import register_events  # noqa: E402, F401
 
 if __name__ == "__main__":
     app()

@@ -1,0 +1,701 @@
+"""The events calendar: festivals, forums, conferences, anniversaries and visits the office
+follows (the Hokkaido Festival in Ha Long, the EATOF General Assembly...).
+
+Each event is held in an IANA time zone: timed events are stored as UTC instants and shown in
+that zone, all-day events keep their dates (stored as local midnight in the event's zone, read
+back in that zone, so 1 March in Hanoi stays 1 March whatever the office's or viewer's zone).
+Recurring events carry an RFC 5545 RRULE, expanded in the event's own zone so a weekly 10:00
+meeting stays at 10:00 across daylight-saving changes. Calendars go out and come in as
+iCalendar (`hoasen.registers.events_ics`); a per-user secret token opens one calendar's feed.
+An event's coverage is the articles published in its window that name it (title or any other
+name, in vi, en or zh), found through the search index and kept as suggestions an officer
+confirms or rejects.
+"""
+
+from __future__ import annotations
+
+import builtins
+import calendar as calendars
+import hashlib
+import secrets
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from dateutil.rrule import rrule, rrulestr
+from icalendar import vRecur
+
+from hoasen.errors import UsageError
+from hoasen.store.analysis import StoryRow
+from hoasen.store.events import EventRow, EventStore, LinkRow
+
+if TYPE_CHECKING:
+    from hoasen.desk import Desk
+    from hoasen.registers.events_ics import IcsImport
+    from hoasen.reports.service import MadeReport
+
+# Usual kinds (offered by forms; any short word is accepted, like the other registers)
+EVENT_KINDS = (
+    "festival",
+    "forum",
+    "conference",
+    "anniversary",
+    "visit",
+    "exhibition",
+    "sports",
+    "other",
+)
+# The statuses of the delegation and press registers; iCalendar STATUS is derived from them
+EVENT_STATUSES = ("planned", "confirmed", "held", "cancelled")
+COUNTED = ("planned", "confirmed", "held")
+MAX_OCCURRENCES = 5000  # per event and query: a FREQ=MINUTELY rule cannot run away
+COVERAGE_BEFORE = timedelta(days=2)
+COVERAGE_AFTER = timedelta(days=7)
+_FIELDS = (
+    "calendar",
+    "title",
+    "kind",
+    "place",
+    "organisers",
+    "partners",
+    "names",
+    "expected",
+    "actual",
+    "description",
+    "status",
+    "uid",
+)
+
+When = date | datetime | str
+
+
+def zone_of(name: str) -> ZoneInfo:
+    """The IANA zone called `name`; UsageError when there is none."""
+    try:
+        return ZoneInfo(name.strip())
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise UsageError(
+            f"unknown time zone {name!r} (use an IANA name like Asia/Ho_Chi_Minh)"
+        ) from exc
+
+
+def parse_when(value: When, name: str) -> date | datetime:
+    """A date (all day) or a datetime (naive: wall time in the event's zone) from ISO text."""
+    if isinstance(value, date):
+        return value
+    text = value.strip().replace(" ", "T", 1)
+    try:
+        if "T" not in text:
+            return date.fromisoformat(text)
+        return datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise UsageError(
+            f"{name} must be a date (2026-03-01) or a time (2026-03-01T09:00), not {value!r}"
+        ) from exc
+
+
+def rule_for(text: str, dtstart: datetime) -> rrule:
+    """The dateutil rule of an RRULE value from `dtstart` (aware for timed events, naive local
+    midnight for all-day ones); UNTIL is brought to the form dateutil wants for that start (UTC
+    for an aware start, local wall time for a naive one). UsageError when it cannot be one."""
+    parts = []
+    for part in text.strip().removeprefix("RRULE:").split(";"):
+        key, _, value = part.partition("=")
+        if key.strip().upper() == "UNTIL" and value:
+            value = _until(value.strip(), dtstart)
+        parts.append(f"{key.strip().upper()}={value.strip()}")
+    try:
+        found = rrulestr(";".join(parts), dtstart=dtstart)
+    except (ValueError, TypeError) as exc:
+        raise UsageError(f"not an RFC 5545 RRULE: {text!r} ({exc})") from exc
+    if not isinstance(found, rrule):
+        raise UsageError(f"not a single RRULE: {text!r}")
+    return found
+
+
+def _until(value: str, dtstart: datetime) -> str:
+    try:
+        if len(value) == 8:
+            until = datetime.strptime(value, "%Y%m%d").replace(hour=23, minute=59, second=59)
+        else:
+            until = datetime.strptime(value.rstrip("Z"), "%Y%m%dT%H%M%S")
+            if value.endswith("Z"):
+                until = until.replace(tzinfo=UTC)
+    except ValueError as exc:
+        raise UsageError(f"RRULE UNTIL {value!r} is not a date or a date-time") from exc
+    if dtstart.tzinfo is not None:
+        if until.tzinfo is None:
+            until = until.replace(tzinfo=dtstart.tzinfo)
+        return until.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+    if until.tzinfo is not None:
+        until = until.replace(tzinfo=None)  # an all-day rule: the UTC date is near enough
+    return until.strftime("%Y%m%dT%H%M%S")
+
+
+@dataclass(frozen=True)
+class Window:
+    """A period asked about: its instants [start, end) and its days [first, last]. Timed
+    occurrences are matched by instant, all-day ones by day."""
+
+    start: datetime
+    end: datetime
+    first: date
+    last: date
+
+    @classmethod
+    def of(cls, begin: date | datetime, end: date | datetime, office: ZoneInfo) -> Window:
+        """A window from two days (both included, midnight in the office's zone) or two
+        instants (end excluded; naive ones in the office's zone)."""
+        if not isinstance(begin, datetime) and not isinstance(end, datetime):
+            start = datetime.combine(begin, time(), office)
+            stop = datetime.combine(end + timedelta(days=1), time(), office)
+            return cls(start.astimezone(UTC), stop.astimezone(UTC), begin, end)
+        a = _aware(begin, office)
+        b = _aware(end, office)
+        last = (b - timedelta(microseconds=1)).date() if b > a else a.date()
+        return cls(a.astimezone(UTC), b.astimezone(UTC), a.date(), last)
+
+
+def _aware(value: date | datetime, zone: ZoneInfo) -> datetime:
+    if not isinstance(value, datetime):
+        return datetime.combine(value, time(), zone)
+    return value.replace(tzinfo=zone) if value.tzinfo is None else value
+
+
+def period_days(
+    year: int, quarter: int | None = None, month: int | None = None
+) -> tuple[date, date]:
+    """First and last day of a year, a quarter or a month."""
+    if month is not None:
+        if not 1 <= month <= 12:
+            raise UsageError(f"a month is 1 to 12, not {month}")
+        return date(year, month, 1), date(year, month, calendars.monthrange(year, month)[1])
+    if quarter is not None:
+        if not 1 <= quarter <= 4:
+            raise UsageError(f"a quarter is 1 to 4, not {quarter}")
+        first = 3 * quarter - 2
+        return date(year, first, 1), date(year, first + 2, calendars.monthrange(year, first + 2)[1])
+    return date(year, 1, 1), date(year, 12, 31)
+
+
+@dataclass(frozen=True)
+class Occurrence:
+    """One time an event happens: start and end in the event's zone (all-day: local midnights,
+    end excluded)."""
+
+    event: EventRow
+    start: datetime
+    end: datetime
+
+    @property
+    def first_day(self) -> date:
+        """The (local) day it starts."""
+        return self.start.date()
+
+    @property
+    def last_day(self) -> date:
+        """The (local) day it ends, included."""
+        if self.event.all_day or self.end > self.start:
+            return (self.end - timedelta(microseconds=1)).date()
+        return self.start.date()
+
+    def within(self, window: Window) -> bool:
+        """Whether it touches the window (all-day by days, timed by instants)."""
+        if self.event.all_day:
+            return self.first_day <= window.last and self.last_day >= window.first
+        if self.end == self.start:
+            return window.start <= self.start < window.end
+        return self.start < window.end and self.end > window.start
+
+    def as_json(self) -> dict[str, Any]:
+        """The occurrence: all-day ones as dates (last day included), timed ones with offset."""
+        e = self.event
+        if e.all_day:
+            start, end = self.first_day.isoformat(), self.last_day.isoformat()
+        else:
+            start, end = self.start.isoformat(), self.end.isoformat()
+        return {
+            "id": e.id,
+            "uid": e.uid,
+            "title": e.title,
+            "kind": e.kind,
+            "all_day": e.all_day,
+            "start": start,
+            "end": end,
+            "timezone": e.timezone,
+            "place": e.place,
+            "status": e.status,
+        }
+
+
+def local_days(event: EventRow) -> tuple[date, date]:
+    """An all-day event's first and last day (included), in its own zone."""
+    zone = zone_of(event.timezone)
+    first = event.starts.astimezone(zone).date()
+    end = (event.ends or event.starts + timedelta(days=1)).astimezone(zone)
+    return first, max(first, (end - timedelta(microseconds=1)).date())
+
+
+def occurrences_of(event: EventRow, window: Window) -> list[Occurrence]:
+    """The occurrences of one event touching the window, expanded in the event's zone."""
+    zone = zone_of(event.timezone)
+    if event.all_day:
+        first, last = local_days(event)
+        span = timedelta(days=(last - first).days + 1)
+        if not event.rrule:
+            starts: Iterable[datetime] = [datetime.combine(first, time())]
+        else:
+            rule = rule_for(event.rrule, datetime.combine(first, time()))
+            lo = datetime.combine(window.first, time()) - span - timedelta(days=1)
+            hi = datetime.combine(window.last, time()) + timedelta(days=1)
+            starts = rule.xafter(lo, count=MAX_OCCURRENCES, inc=True)
+            starts = (s for s in starts if s <= hi)
+        out = []
+        for naive in starts:
+            day_one = naive.date()
+            occ = Occurrence(
+                event,
+                datetime.combine(day_one, time(), zone),
+                datetime.combine(day_one + span, time(), zone),
+            )
+            if occ.within(window):
+                out.append(occ)
+        return out
+    local = event.starts.astimezone(zone)
+    length = (event.ends - event.starts) if event.ends else timedelta(0)
+    if not event.rrule:
+        timed: Iterable[datetime] = [local]
+    else:
+        rule = rule_for(event.rrule, local)
+        lo = window.start - length - timedelta(days=1)
+        hi = window.end + timedelta(days=1)
+        timed = (s for s in rule.xafter(lo, count=MAX_OCCURRENCES, inc=True) if s <= hi)
+    found = []
+    for start in timed:
+        end = (start.astimezone(UTC) + length).astimezone(zone)
+        occ = Occurrence(event, start.astimezone(zone), end)
+        if occ.within(window):
+            found.append(occ)
+    return found
+
+
+@dataclass(frozen=True)
+class CoverageItem:
+    """An article linked to an event, with the link's status and its story."""
+
+    article_id: int
+    title: str
+    language: str | None
+    published: datetime | None
+    url: str | None
+    source: str | None
+    status: str
+    story_id: int | None
+
+    def as_json(self) -> dict[str, Any]:
+        """The linked article as a JSON document."""
+        return {
+            "id": self.article_id,
+            "title": self.title,
+            "language": self.language,
+            "published": self.published.isoformat() if self.published else None,
+            "url": self.url,
+            "source": self.source,
+            "status": self.status,
+            "story_id": self.story_id,
+        }
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """What the press wrote about an event: the window searched, linked articles, stories."""
+
+    event: EventRow
+    since: datetime
+    until: datetime
+    articles: list[CoverageItem]
+    stories: list[StoryRow]
+
+    def as_json(self) -> dict[str, Any]:
+        """The `hoasen register events coverage ID --json` document."""
+        return {
+            "event": self.event.as_json(),
+            "since": self.since.isoformat(),
+            "until": self.until.isoformat(),
+            "articles": [a.as_json() for a in self.articles],
+            "stories": [s.as_json() for s in self.stories],
+        }
+
+
+def token_hash(token: str) -> str:
+    """The sha256 (hex) under which a subscription token is kept."""
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+class EventDesk:
+    """The events calendar of one desk: entries, recurrence, iCalendar, tokens, coverage."""
+
+    def __init__(self, desk: Desk) -> None:
+        self.desk = desk
+        self.rows = EventStore(desk.store)
+
+    @property
+    def office_zone(self) -> ZoneInfo:
+        """The office's zone: floating times and day periods are read in it."""
+        return zone_of(self.desk.settings.office_timezone)
+
+    # ---------------------------------------------------------------- entries
+
+    def add(
+        self,
+        title: str,
+        *,
+        start: When,
+        end: When | None = None,
+        all_day: bool = False,
+        tz: str | None = None,
+        rrule: str = "",
+        calendar: str = "office",
+        kind: str = "",
+        place: str = "",
+        organisers: str = "",
+        partners: str = "",
+        names: str | Sequence[str] = (),
+        expected: int | None = None,
+        actual: int | None = None,
+        description: str = "",
+        status: str = "confirmed",
+        uid: str | None = None,
+        sequence: int = 0,
+    ) -> EventRow:
+        """Add an event. `start`/`end` are dates (all day; `end` is the last day, included) or
+        times (naive ones are wall time in `tz`, the office's zone by default)."""
+        values = self._fields(
+            title=title,
+            calendar=calendar,
+            kind=kind,
+            place=place,
+            organisers=organisers,
+            partners=partners,
+            names=names,
+            expected=expected,
+            actual=actual,
+            description=description,
+            status=status,
+            uid=uid or f"{uuid.uuid4()}@hoasen",
+        )
+        values.update(self._timing(start, end, all_day, tz or self.desk.settings.office_timezone))
+        values["rrule"] = self._rrule(rrule, values)
+        values["sequence"] = sequence
+        return self.rows.add(values)
+
+    def update(self, event_id: int, **changes: Any) -> EventRow:
+        """Change some fields of an event (any of `add`'s arguments); the iCalendar SEQUENCE
+        goes up by one (unless given) so subscribed calendars take the change."""
+        old = self.rows.get(event_id)
+        timing_keys = {"start", "end", "all_day", "tz"}
+        unknown = set(changes) - set(_FIELDS) - timing_keys - {"rrule", "sequence"}
+        if unknown:
+            raise UsageError(f"events have no field {', '.join(sorted(unknown))}")
+        values = self._fields(**{k: v for k, v in changes.items() if k in _FIELDS})
+        timing: dict[str, Any] = {
+            "starts": old.starts,
+            "all_day": old.all_day,
+            "timezone": old.timezone,
+        }
+        if timing_keys & changes.keys():
+            all_day = bool(changes.get("all_day", old.all_day))
+            tz = changes.get("tz") or old.timezone
+            if "start" in changes:
+                start: When = changes["start"]
+            else:
+                start = local_days(old)[0] if old.all_day and all_day else old.starts
+            end = changes.get("end")
+            if "end" not in changes and "start" not in changes:
+                end = self._old_end(old)
+            timing = self._timing(start, end, all_day, tz)
+            values.update(timing)
+        values["rrule"] = self._rrule(changes.get("rrule", old.rrule), timing)
+        values["sequence"] = changes.get("sequence", old.sequence + 1)
+        return self.rows.update(event_id, values)
+
+    @staticmethod
+    def _old_end(old: EventRow) -> date | datetime | None:
+        if old.all_day:
+            return local_days(old)[1]
+        return old.ends
+
+    def delete(self, event_id: int) -> None:
+        """Delete an event and its coverage links."""
+        self.rows.delete(event_id)
+
+    def get(self, event_id: int) -> EventRow:
+        """The event with this id (NotFoundError otherwise)."""
+        return self.rows.get(event_id)
+
+    def list(
+        self,
+        calendar: str | None = None,
+        year: int | None = None,
+        month: int | None = None,
+        between: tuple[date | datetime, date | datetime] | None = None,
+    ) -> builtins.list[EventRow]:
+        """Events with an occurrence in the period (a month, a year or `between`), or every
+        event (of the calendar) when no period is given; by their next occurrence's start."""
+        if month is not None and year is None:
+            raise UsageError("a month needs a year")
+        if between is None and year is None:
+            return self.rows.events(calendar)
+        found = self.occurrences(self._between(year, month, between), calendar=calendar)
+        return list({o.event.id: o.event for o in found}.values())
+
+    def _between(
+        self,
+        year: int | None,
+        month: int | None,
+        between: tuple[date | datetime, date | datetime] | None,
+        quarter: int | None = None,
+    ) -> tuple[date | datetime, date | datetime]:
+        if between is not None:
+            return between
+        assert year is not None
+        return period_days(year, quarter, month)
+
+    def occurrences(
+        self,
+        between: tuple[date | datetime, date | datetime],
+        calendar: str | None = None,
+    ) -> builtins.list[Occurrence]:
+        """Every occurrence touching the period: two days (both included) or two instants
+        (end excluded), by start."""
+        window = Window.of(between[0], between[1], self.office_zone)
+        pad = timedelta(days=1)
+        rows = self.rows.events(calendar, window.start - pad, window.end + pad)
+        found = [o for row in rows for o in occurrences_of(row, window)]
+        return sorted(found, key=lambda o: (o.start.astimezone(UTC), o.event.id))
+
+    def stats(
+        self,
+        year: int,
+        quarter: int | None = None,
+        month: int | None = None,
+        calendar: str | None = None,
+    ) -> dict[str, Any]:
+        """Events starting in the period (a day of the event's own zone; not cancelled; a
+        recurring one counts once) and their participants (actual, else expected), in all and
+        by kind: the events part of the register's yearly statistics."""
+        first, last = period_days(year, quarter, month)
+        held = self.occurrences((first, last), calendar=calendar)
+        starting = {o.event.id: o.event for o in held if first <= o.first_day <= last}
+        rows = [e for e in starting.values() if e.status in COUNTED]
+        by_kind: dict[str, int] = {}
+        for e in rows:
+            by_kind[e.kind or "other"] = by_kind.get(e.kind or "other", 0) + 1
+        return {
+            "events": len(rows),
+            "participants": sum(e.participants for e in rows),
+            "by_kind": dict(sorted(by_kind.items())),
+        }
+
+    # ---------------------------------------------------------------- checks
+
+    def _fields(self, **given: Any) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for key, value in given.items():
+            if key == "names":
+                items = value.splitlines() if isinstance(value, str) else list(value)
+                out[key] = "\n".join(dict.fromkeys(n.strip() for n in items if n.strip()))
+            elif key in ("expected", "actual"):
+                if value is not None and (not isinstance(value, int) or value < 0):
+                    raise UsageError(f"{key} participants must be a whole number >= 0")
+                out[key] = value
+            elif isinstance(value, str):
+                out[key] = value.strip()
+            else:
+                out[key] = value
+        if "title" in out and not out["title"]:
+            raise UsageError("an event needs a title")
+        if "calendar" in out and not out["calendar"]:
+            raise UsageError("an event needs a calendar name")
+        if len(out.get("kind", "")) > 20:
+            raise UsageError(f"an event kind is a short word ({', '.join(EVENT_KINDS)})")
+        if "kind" in out:
+            out["kind"] = out["kind"].lower()
+        if "status" in out and out["status"] not in EVENT_STATUSES:
+            raise UsageError(f"an event is {', '.join(EVENT_STATUSES)}, not {out['status']!r}")
+        if "uid" in out and not 0 < len(out["uid"]) <= 255:
+            raise UsageError("an event UID is 1 to 255 characters")
+        return out
+
+    def _timing(self, start: When, end: When | None, all_day: bool, tz: str) -> dict[str, Any]:
+        zone = zone_of(tz)
+        first = parse_when(start, "start")
+        last = parse_when(end, "end") if end is not None else None
+        all_day = all_day or (not isinstance(first, datetime) and not isinstance(last, datetime))
+        if all_day:
+            day_one = _day(first, zone)
+            day_last = _day(last, zone) if last is not None else day_one
+            if day_last < day_one:
+                raise UsageError("an event cannot end before it starts")
+            return {
+                "starts": datetime.combine(day_one, time(), zone),
+                "ends": datetime.combine(day_last + timedelta(days=1), time(), zone),
+                "all_day": True,
+                "timezone": zone.key,
+            }
+        begin = _aware(first, zone)
+        finish = _aware(last, zone) if last is not None else None
+        if finish is not None and finish < begin:
+            raise UsageError("an event cannot end before it starts")
+        return {"starts": begin, "ends": finish, "all_day": False, "timezone": zone.key}
+
+    @staticmethod
+    def _rrule(text: str, values: dict[str, Any]) -> str:
+        """The checked RRULE value (empty: no recurrence), in icalendar's canonical order."""
+        text = (text or "").strip().removeprefix("RRULE:")
+        if not text:
+            return ""
+        zone = zone_of(values["timezone"])
+        local = values["starts"].astimezone(zone)
+        rule_for(text, local.replace(tzinfo=None) if values["all_day"] else local)
+        try:  # icalendar's order of the parts, so a round trip gives the same text
+            return str(vRecur.from_ical(text.upper()).to_ical().decode())
+        except ValueError as exc:
+            raise UsageError(f"not an RFC 5545 RRULE: {text!r} ({exc})") from exc
+
+    # ---------------------------------------------------------------- iCalendar
+
+    def export_ics(self, calendar: str = "office") -> bytes:
+        """The calendar as an iCalendar (RFC 5545) feed."""
+        from hoasen.registers.events_ics import to_ics
+
+        return to_ics(self.rows.events(calendar), calendar)
+
+    def import_ics(self, data: bytes, calendar: str = "office", dry_run: bool = False) -> IcsImport:
+        """Read an iCalendar file into a calendar: a known UID updates its event, others are
+        added, broken components are reported with their reason while the rest go in (nothing
+        is written with `dry_run`). Floating times are read in the office's zone."""
+        from hoasen.registers.events_ics import import_into
+
+        return import_into(self, data, calendar, dry_run)
+
+    # ---------------------------------------------------------------- subscriptions
+
+    def new_token(self, user_id: int | str, calendar: str) -> str:
+        """A new secret subscription token for one user and calendar (shown once: only its
+        sha256 is kept)."""
+        if not calendar.strip():
+            raise UsageError("a token needs a calendar name")
+        uid = user_id if isinstance(user_id, int) else self.rows.user_id(user_id)
+        token = secrets.token_urlsafe(32)
+        self.rows.add_token(uid, calendar.strip(), token_hash(token))
+        return token
+
+    def calendar_for_token(self, token: str) -> str | None:
+        """The calendar a subscription token opens, or None (unknown or revoked). The token is
+        looked up by its sha256: the database compares hashes, never the secret itself, so how
+        long a lookup takes tells nothing about how much of a guessed token was right."""
+        return self.rows.calendar_for_hash(token_hash(token))
+
+    def revoke(
+        self,
+        token: str | None = None,
+        *,
+        user_id: int | str | None = None,
+        calendar: str | None = None,
+    ) -> int:
+        """Revoke one token, or a user's tokens (of one calendar); how many were revoked."""
+        if isinstance(user_id, str):
+            user_id = self.rows.user_id(user_id)
+        return self.rows.revoke(
+            token_hash=token_hash(token) if token is not None else None,
+            user_id=user_id,
+            calendar=calendar,
+        )
+
+    # ---------------------------------------------------------------- coverage
+
+    def window(self, event: EventRow) -> tuple[datetime, datetime]:
+        """The coverage window in UTC: two days before the start to a week after the end."""
+        return event.starts - COVERAGE_BEFORE, (event.ends or event.starts) + COVERAGE_AFTER
+
+    def coverage(self, event_id: int) -> Coverage:
+        """Find the articles of the window naming the event (its title or other names; case and
+        diacritics do not matter, Chinese is matched as written), suggest the new ones and
+        return every linked article with its status and story."""
+        event = self.rows.get(event_id)
+        since, until = self.window(event)
+        found: builtins.list[int] = []
+        for name in dict.fromkeys((event.title, *event.names)):
+            phrase = name.replace('"', " ").strip()
+            try:
+                hits = self.desk.search(
+                    f'"{phrase}"', since=since, until=until, limit=1000, snippets=False
+                )
+            except UsageError:  # nothing searchable in this name (punctuation only)
+                continue
+            found.extend(h.id for h in hits)
+        self.rows.suggest(event_id, found)
+        return self._coverage(event, since, until, self.rows.links(event_id))
+
+    def _coverage(
+        self, event: EventRow, since: datetime, until: datetime, links: builtins.list[LinkRow]
+    ) -> Coverage:
+        ids = [link.article_id for link in links]
+        articles = {a.id: a for a in self.desk.store.get_articles(ids)}
+        story_of = self.desk.results.story_of(ids)
+        items = []
+        for link in links:
+            a = articles.get(link.article_id)
+            if a is None:
+                continue
+            items.append(
+                CoverageItem(
+                    a.id,
+                    a.title,
+                    a.language,
+                    a.published or a.fetched,
+                    a.url,
+                    a.source_name,
+                    link.status,
+                    story_of.get(a.id),
+                )
+            )
+        wanted = sorted({s for i in items if i.status != "rejected" and (s := i.story_id)})
+        stories = self.desk.results.list_stories(ids=wanted) if wanted else []
+        return Coverage(event, since, until, items, stories)
+
+    def confirm(self, event_id: int, article_id: int, by: str = "") -> None:
+        """Confirm an article as coverage of the event."""
+        self.rows.get(event_id)
+        self.rows.decide(event_id, article_id, "confirmed", by)
+
+    def reject(self, event_id: int, article_id: int, by: str = "") -> None:
+        """Reject a suggested article (it is not suggested again)."""
+        self.rows.get(event_id)
+        self.rows.decide(event_id, article_id, "rejected", by)
+
+    def thematic_report(self, event_id: int, language: str | None = None) -> MadeReport:
+        """A registered thematic report on the event's coverage window (office days) for
+        articles matching its title ("coverage of the Hokkaido Festival" in one command)."""
+        from hoasen.reports.build import ReportFilters
+
+        event = self.rows.get(event_id)
+        since, until = self.window(event)
+        office = self.office_zone
+        return self.desk.reports.make(
+            "thematic",
+            first=since.astimezone(office).date(),
+            last=until.astimezone(office).date(),
+            filters=ReportFilters(query=event.title),
+            language=language,
+        )
+
+
+def _day(value: date | datetime, zone: ZoneInfo) -> date:
+    if isinstance(value, datetime):
+        return value.astimezone(zone).date() if value.tzinfo else value.date()
+    return value
