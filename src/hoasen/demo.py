@@ -176,6 +176,9 @@ def run_demo(
         from hoasen.demo_publish import show_publishing
 
         show_publishing(desk, console, db.resolve().parent / "editions", today)
+        from hoasen.demo_registers import show_registers
+
+        show_registers(desk, console)
         path = _weekly_report(desk, db)
         console.print(f"[bold]This week's report[/bold] (HTML): {path}", highlight=False)
         console.print(

@@ -26,6 +26,7 @@ from hoasen.analyze.topics import Taxonomy
 from hoasen.errors import UsageError
 from hoasen.reports.exchange import exchange_section
 from hoasen.reports.period import KIND_CODES, Period, zone
+from hoasen.reports.registers import registers_section
 from hoasen.reports.translate import Translator
 from hoasen.settings import Settings
 from hoasen.store import schema
@@ -297,6 +298,15 @@ class ReportBuilder:
             exchange = exchange_section(self.store, self.gazetteer, period.start, period.end, lang)
             if exchange is not None:
                 doc["exchange"] = exchange
+            registers = registers_section(
+                self.store,
+                self.gazetteer,
+                period.first_day,
+                period.last_day,
+                self.settings.office_timezone,
+            )
+            if registers is not None:
+                doc["registers"] = registers
         return doc
 
     def _volume(self, rows: Sequence[_Row], period: Period) -> list[dict[str, Any]]:

@@ -69,6 +69,7 @@ class _DocxReport:
         self._header()
         self._headline()
         self._exchange()
+        self._registers()
         if self.view.empty:
             self.word.add_paragraph(self._("No coverage in this period."), style="Intense Quote")
         else:
@@ -150,6 +151,31 @@ class _DocxReport:
             numeric=(1, 2),
         )
         self.word.add_paragraph(exchange_note(self._), style="Caption")
+
+    def _registers(self) -> None:
+        """The monthly report's foreign affairs registers, when they hold something."""
+        r = self.view.registers
+        if r is None:
+            return
+        self.word.add_heading(r.title, level=1)
+        self.word.add_paragraph(r.summary)
+        if r.delegations:
+            self._table(
+                r.delegation_headers,
+                r.delegations,
+                widths=(4, 3, 3, 3, 3),
+                numeric=(1, 2, 3, 4),
+            )
+        if r.press:
+            self._table(r.press_headers, r.press, widths=(6, 5, 5), numeric=(1, 2))
+        if r.events:
+            self._table(
+                r.event_headers,
+                [(e.title, e.dates, e.place, e.participants, e.coverage) for e in r.events],
+                widths=(5, 3.5, 3, 2, 2.5),
+                numeric=(3, 4),
+            )
+        self.word.add_paragraph(r.note, style="Caption")
 
     def _volume(self) -> None:
         """Articles per day as a bar chart, and its one-line description."""

@@ -38,6 +38,7 @@ def render_markdown(doc: Mapping[str, Any]) -> str:
     _header(v, out)
     _headline(v, out)
     _exchange(v, out)
+    _registers(v, out)
     if v.empty:
         out.append(f"**{v.gettext('No coverage in this period.')}**")
     else:
@@ -92,6 +93,28 @@ def _exchange(v: ReportView, out: list[str]) -> None:
     ]
     out.append(md_table(exchange_headers(v.gettext), rows, (1, 2)))
     out.append(f"*{md_text(exchange_note(v.gettext))}*")
+
+
+def _registers(v: ReportView, out: list[str]) -> None:
+    """The monthly report's foreign affairs registers, when they hold something."""
+    r = v.registers
+    if r is None:
+        return
+    out.append(f"## {r.title}")
+    out.append(md_text(r.summary))
+    if r.delegations:
+        countries = [(md_text(c[0]), *c[1:]) for c in r.delegations]
+        out.append(md_table(r.delegation_headers, countries, (1, 2, 3, 4)))
+    if r.press:
+        press = [(md_text(c[0]), *c[1:]) for c in r.press]
+        out.append(md_table(r.press_headers, press, (1, 2)))
+    if r.events:
+        events = [
+            (md_text(e.title), md_text(e.dates), md_text(e.place), e.participants, e.coverage)
+            for e in r.events
+        ]
+        out.append(md_table(r.event_headers, events, (3, 4)))
+    out.append(f"*{md_text(r.note)}*")
 
 
 def _volume(v: ReportView, out: list[str]) -> None:

@@ -14,6 +14,7 @@ from babel.dates import format_date
 
 from hoasen.reports import i18n
 from hoasen.reports.exchange import ExchangeLine, exchange_lines
+from hoasen.reports.registers import RegistersView, registers_view
 
 HEADLINE_KEYS = ("articles", "stories", "sources", "languages", "countries")
 CHART_ROWS = 12  # longest breakdown drawn as a chart; its table lists every row
@@ -143,6 +144,7 @@ class ReportView:
     translation_note: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
     exchange: list[ExchangeLine] = field(default_factory=list)  # monthly: partners' exchange
+    registers: RegistersView | None = None  # monthly: delegations, foreign press, events
 
 
 def build_view(doc: Mapping[str, Any]) -> ReportView:
@@ -212,6 +214,7 @@ class _ViewBuilder:
             articles=articles,
             translation_note=self._translation_note(),
             exchange=exchange_lines(doc, self.lang),
+            registers=registers_view(doc, self.lang, _),
         )
 
     def _title(self) -> str:
