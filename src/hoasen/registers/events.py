@@ -641,6 +641,19 @@ class EventDesk:
         self.rows.suggest(event_id, found)
         return self._coverage(event, since, until, self.rows.links(event_id))
 
+    def linked(self, event_id: int) -> Coverage:
+        """The event's linked articles (suggested, confirmed, rejected) and their stories as
+        they stand, without a new search."""
+        event = self.rows.get(event_id)
+        since, until = self.window(event)
+        return self._coverage(event, since, until, self.rows.links(event_id))
+
+    def period(
+        self, year: int, month: int | None = None, quarter: int | None = None
+    ) -> tuple[date | datetime, date | datetime]:
+        """The first and last day of a year, quarter or month."""
+        return self._between(year, month, None, quarter)
+
     def _coverage(
         self, event: EventRow, since: datetime, until: datetime, links: builtins.list[LinkRow]
     ) -> Coverage:

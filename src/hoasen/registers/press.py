@@ -281,6 +281,10 @@ class PressDesk:
                     self.rows.suggest_link("journalist", j.id, art.id)
         return self.rows.links("journalist", entry_ids=[j.id for j in members])
 
+    def coverage_links(self, journalist_ids: list[int]) -> list[LinkRow]:
+        """The articles linked to these journalists (suggested, confirmed or rejected)."""
+        return self.rows.links("journalist", entry_ids=journalist_ids)
+
     def decide(self, link_id: int, status: str, officer: str) -> LinkRow:
         """An officer confirms or rejects a suggested article."""
         if status not in LINK_DECISIONS:

@@ -28,6 +28,7 @@ from hoasen.web import (
     api_mail,
     api_partners,
     api_posts,
+    api_registers,
     api_translate,
     pages,
     pages_editions,
@@ -36,6 +37,7 @@ from hoasen.web import (
     pages_mail,
     pages_partners,
     pages_posts,
+    pages_registers,
     pages_translate,
 )
 from hoasen.web.auth import Accounts, AuthError, RateLimited
@@ -113,10 +115,13 @@ def create_app(
     app.include_router(api_exchange_plans.router)
     app.include_router(api_editions.router)
     app.include_router(api_mail.router)
+    app.include_router(api_registers.router)
     # the partners' inbox: machines sign each body with an HMAC key; no login, token or CSRF
     app.include_router(api_exchange.inbox_router)
     app.include_router(api_mail.webhook_router)  # the bounce webhook: signed like the inbox
     app.include_router(pages_mail.router)  # public: acts only on signed tokens; no login, CSRF
+    # calendar feeds: the token in the address is the secret; no login, no CSRF (GET only)
+    app.include_router(pages_registers.public_router)
     app.include_router(pages.router, dependencies=csrf)
     app.include_router(pages_translate.router, dependencies=csrf)
     app.include_router(pages_partners.router, dependencies=csrf)
@@ -124,6 +129,7 @@ def create_app(
     app.include_router(pages_exchange.router, dependencies=csrf)
     app.include_router(pages_editions.router, dependencies=csrf)
     app.include_router(pages_lists.router, dependencies=csrf)
+    app.include_router(pages_registers.router, dependencies=csrf)
     return app
 
 

@@ -22,7 +22,9 @@ from hoasen.store import schema
 from hoasen.store.db import Store
 from hoasen.store.schema import utcnow
 
-ROLES = ("viewer", "editor", "admin")  # increasing rights: each role can do what those before can
+# increasing rights: each role can do what those before can; a registrar is an editor who also
+# sees the people named in the registers (names, roles, outlets, permits: personal data)
+ROLES = ("viewer", "editor", "registrar", "admin")
 MAX_FAILURES = 5  # failed logins for one name from one client ...
 MAX_CLIENT_FAILURES = 20  # ... or for any name from one client ...
 FAILURE_WINDOW = timedelta(minutes=15)  # ... within this window, before logins are refused
