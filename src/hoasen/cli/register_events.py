@@ -1,6 +1,6 @@
 """Commands of the events calendar (`hoasen register events ...`): add and list events, import
-and export iCalendar, find an event's coverage, make its thematic report and hand out a
-calendar subscription token."""
+and export iCalendar, CSV and XLSX, find an event's coverage, make its thematic report and hand
+out a calendar subscription token."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import typer
 from rich.table import Table
 
 from hoasen.cli import JsonOpt, _desk, _print_json, err, out
-from hoasen.cli.registers_cli import register_app
+from hoasen.cli.registers_cli import _show_import, register_app
 from hoasen.errors import UsageError
 from hoasen.registers.events import period_days
 
@@ -29,16 +29,34 @@ CalendarOpt = Annotated[str, typer.Option("--calendar", help="The calendar (defa
 @events_app.command("import")
 def events_import(
     ctx: typer.Context,
-    file: Annotated[Path, typer.Argument(help="An iCalendar (.ics) file.")],
-    calendar: CalendarOpt = "office",
+    file: Annotated[
+        Path, typer.Argument(help="An iCalendar (.ics), CSV (.csv) or Excel (.xlsx) file.")
+    ],
+    calendar: Annotated[
+        str,
+        typer.Option(
+            "--calendar", help="The calendar (default: office; CSV/XLSX: rows naming none)."
+        ),
+    ] = "office",
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Check every event and import nothing.")
     ] = False,
     as_json: JsonOpt = False,
 ) -> None:
-    """Import an iCalendar file: known UIDs update their event, broken events are reported."""
-    if file.suffix.lower() != ".ics":
-        err.print(f"[red]error:[/red] {file.name} is not an .ics file", highlight=False)
+    """Import events: iCalendar (known UIDs update their event, broken events are reported) or
+    a CSV/XLSX sheet, one event a row (all rows, or none when any is wrong)."""
+    suffix = file.suffix.lower()
+    if suffix in (".csv", ".xlsx"):
+        from hoasen.registers.tables import import_events
+
+        with _desk(ctx) as desk:
+            table = import_events(desk.registers.events, file, dry_run=dry_run, calendar=calendar)
+        _show_import(table.as_json(), as_json, table.rows, table.errors)
+        return
+    if suffix != ".ics":
+        err.print(
+            f"[red]error:[/red] {file.name} is not an .ics, .csv or .xlsx file", highlight=False
+        )
         raise typer.Exit(2)
     try:
         data = file.read_bytes()
@@ -66,14 +84,37 @@ def events_import(
 @events_app.command("export")
 def events_export(
     ctx: typer.Context,
-    output: Annotated[Path, typer.Option("-o", "--output", help="The .ics file to write.")],
+    output: Annotated[
+        Path, typer.Option("-o", "--output", help="The .ics, .csv or .xlsx file to write.")
+    ],
     calendar: CalendarOpt = "office",
+    year: Annotated[
+        int | None, typer.Option("--year", help="Only events held this year (.csv/.xlsx).")
+    ] = None,
+    month: Annotated[
+        int | None, typer.Option("--month", help="Only this month (with --year; .csv/.xlsx).")
+    ] = None,
 ) -> None:
-    """Write a calendar as an iCalendar (RFC 5545) file."""
+    """Write a calendar as iCalendar (RFC 5545), or its (filtered) list as CSV or XLSX, by
+    the file's suffix."""
+    from hoasen.registers.tables import event_table, write_table
+
+    suffix = output.suffix.lower()
     with _desk(ctx) as desk:
-        data = desk.registers.events.export_ics(calendar)
-    output.write_bytes(data)
-    out.print(f"Wrote {output} ({calendar})", highlight=False)
+        events = desk.registers.events
+        if suffix == ".ics":
+            if year is not None or month is not None:
+                raise UsageError("--year and --month filter .csv and .xlsx exports only")
+            output.write_bytes(events.export_ics(calendar))
+            out.print(f"Wrote {output} ({calendar})", highlight=False)
+            return
+        if suffix not in (".csv", ".xlsx"):
+            raise UsageError(f"{output.name}: export to a .ics, .csv or .xlsx file")
+        if month is not None and year is None:
+            raise UsageError("--month needs --year")
+        header, lines = event_table(events.list(calendar, year=year, month=month))
+        written = write_table(output, header, lines)
+    out.print(f"Wrote {written} events to {output} ({calendar})", highlight=False)
 
 
 @events_app.command("list")

@@ -158,6 +158,36 @@ def press_import(
     _show_import(report.as_json(), as_json, report.rows, report.errors)
 
 
+@press_app.command("export")
+def press_export(
+    ctx: typer.Context,
+    output: Annotated[Path, typer.Option("-o", "--output", help="A .csv or .xlsx file.")],
+    year: YearOpt = None,
+    with_people: Annotated[
+        bool,
+        typer.Option(
+            "--with-people",
+            help="One journalist a row with name, role and permit (personal data).",
+        ),
+    ] = False,
+) -> None:
+    """Export press groups to CSV or XLSX (one group a row; journalists only with
+    --with-people, in the columns `press import` reads)."""
+    from hoasen.registers.tables import press_table, write_table
+
+    with _desk(ctx) as desk:
+        since, until = _year(year)
+        regs = desk.registers
+        groups = regs.press.groups(since, until)
+        members = regs.press.journalists([g.id for g in groups]) if groups else []
+        people = regs.rows.people([j.person_id for j in members]) if with_people else {}
+        if with_people:
+            regs.rows.audit(_me(), "register.press.export", str(output), {"year": year})
+        header, lines = press_table(groups, members, people, with_people)
+        written = write_table(output, header, lines)
+    out.print(f"Wrote {written} rows ({len(groups)} press groups) to {output}", highlight=False)
+
+
 @press_app.command("list")
 def press_list(ctx: typer.Context, year: YearOpt = None, as_json: JsonOpt = False) -> None:
     """List press groups with their number of journalists, oldest first."""

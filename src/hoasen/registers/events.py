@@ -19,7 +19,7 @@ import calendar as calendars
 import hashlib
 import secrets
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
@@ -28,7 +28,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from dateutil.rrule import rrule, rrulestr
 from icalendar import vRecur
 
+from hoasen.analyze.gazetteer import fold
 from hoasen.errors import UsageError
+from hoasen.registers.common import count
 from hoasen.store.analysis import StoryRow
 from hoasen.store.events import EventRow, EventStore, LinkRow
 
@@ -373,6 +375,51 @@ class EventDesk:
     ) -> EventRow:
         """Add an event. `start`/`end` are dates (all day; `end` is the last day, included) or
         times (naive ones are wall time in `tz`, the office's zone by default)."""
+        values = self._new(
+            title,
+            start=start,
+            end=end,
+            all_day=all_day,
+            tz=tz,
+            rrule=rrule,
+            calendar=calendar,
+            kind=kind,
+            place=place,
+            organisers=organisers,
+            partners=partners,
+            names=names,
+            expected=expected,
+            actual=actual,
+            description=description,
+            status=status,
+            uid=uid,
+            sequence=sequence,
+        )
+        return self.rows.add(values)
+
+    def _new(
+        self,
+        title: str,
+        *,
+        start: When,
+        end: When | None,
+        all_day: bool,
+        tz: str | None,
+        rrule: str,
+        calendar: str,
+        kind: str,
+        place: str,
+        organisers: str,
+        partners: str,
+        names: str | Sequence[str],
+        expected: int | None,
+        actual: int | None,
+        description: str,
+        status: str,
+        uid: str | None,
+        sequence: int,
+    ) -> dict[str, Any]:
+        """The checked values of a new event (see `add`), nothing written."""
         values = self._fields(
             title=title,
             calendar=calendar,
@@ -390,7 +437,53 @@ class EventDesk:
         values.update(self._timing(start, end, all_day, tz or self.desk.settings.office_timezone))
         values["rrule"] = self._rrule(rrule, values)
         values["sequence"] = sequence
-        return self.rows.add(values)
+        return values
+
+    # ---------------------------------------------------------------- spreadsheet rows
+
+    def check(self, entry: Mapping[str, Any], calendar: str = "office") -> CheckedEvent:
+        """Validate one spreadsheet row of text fields: title, kind, start, end, all_day,
+        timezone, rrule, place, organisers, partners, names (separated by |), expected, actual,
+        description, status, calendar (`calendar` when empty). Nothing is written; UsageError
+        with the first problem."""
+        text = {k: ("" if v is None else str(v).strip()) for k, v in entry.items()}
+        if not text.get("start"):
+            raise UsageError("an event needs a start (2026-03-01 or 2026-03-01T09:00)")
+        values = self._new(
+            text.get("title", ""),
+            start=text["start"],
+            end=text.get("end") or None,
+            all_day=_yes(text.get("all_day", "")),
+            tz=text.get("timezone") or None,
+            rrule=text.get("rrule", ""),
+            calendar=text.get("calendar") or calendar,
+            kind=text.get("kind", ""),
+            place=text.get("place", ""),
+            organisers=text.get("organisers", ""),
+            partners=text.get("partners", ""),
+            names=text.get("names", "").split("|"),
+            expected=_number(text.get("expected", ""), "expected participants"),
+            actual=_number(text.get("actual", ""), "actual participants"),
+            description=text.get("description", ""),
+            status=(text.get("status") or "confirmed").lower(),
+            uid=None,
+            sequence=0,
+        )
+        return CheckedEvent(values)
+
+    def exists(self, checked: CheckedEvent) -> bool:
+        """Whether an event with the same title (case and diacritics ignored) and the same
+        start is in the register (any calendar)."""
+        starts = checked.values["starts"]
+        near = self.rows.events(None, starts, starts + timedelta(seconds=1))
+        return any((fold(e.title), e.starts) == checked.identity for e in near)
+
+    def store_rows(self, checked: Sequence[CheckedEvent]) -> int:
+        """Write checked events in one transaction (all or none); how many were written."""
+        with self.desk.store.begin() as conn:
+            for item in checked:
+                self.rows.insert(item.values, conn)
+        return len(checked)
 
     def update(self, event_id: int, **changes: Any) -> EventRow:
         """Change some fields of an event (any of `add`'s arguments); the iCalendar SEQUENCE
@@ -706,6 +799,37 @@ class EventDesk:
             filters=ReportFilters(query=event.title),
             language=language,
         )
+
+
+@dataclass(frozen=True)
+class CheckedEvent:
+    """A spreadsheet row that passed every check: the values of the event to store."""
+
+    values: dict[str, Any]
+
+    @property
+    def identity(self) -> tuple[str, datetime]:
+        """What makes two events the same: the title (folded) and the start instant (UTC)."""
+        return (fold(self.values["title"]), self.values["starts"].astimezone(UTC))
+
+
+_YES = ("1", "yes", "y", "true", "x", "co", "dung")
+_NO = ("", "0", "no", "n", "false", "khong", "sai")
+
+
+def _yes(text: str) -> bool:
+    """A yes/no cell (yes, true, 1, x, có / no, false, 0, không, empty)."""
+    folded = fold(text)
+    if folded in _YES:
+        return True
+    if folded in _NO:
+        return False
+    raise UsageError(f"all_day must be yes or no, not {text!r}")
+
+
+def _number(text: str, name: str) -> int | None:
+    """A whole number of participants, None when the cell is empty."""
+    return count(text, name) if text.strip() else None
 
 
 def _day(value: date | datetime, zone: ZoneInfo) -> date:

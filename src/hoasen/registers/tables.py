@@ -1,6 +1,6 @@
-"""Spreadsheets in and out of the registers: CSV and XLSX import of delegations and of foreign
-journalists (one journalist a row, grouped by the group's title and start), and CSV/XLSX export
-of any list.
+"""Spreadsheets in and out of the registers: CSV and XLSX import of delegations, of foreign
+journalists (one journalist a row, grouped by the group's title and start) and of events, and
+CSV/XLSX export of any list (an export's header reads back as an import's).
 
 An import is all or nothing. First the header is read, and a column holding data the office
 must not keep (passport, ID card / CCCD / CMND, date of birth, home address, phone) refuses the
@@ -23,8 +23,10 @@ from typing import Any, TypeVar
 
 from hoasen.errors import HoasenError, UsageError
 from hoasen.registers.delegations import CheckedDelegation, DelegationDesk
+from hoasen.registers.events import CheckedEvent, EventDesk, local_days, zone_of
 from hoasen.registers.press import CheckedJournalist, PressDesk
-from hoasen.store.registers import DelegationRow, PersonRow
+from hoasen.store.events import EventRow
+from hoasen.store.registers import DelegationRow, JournalistRow, PersonRow, PressGroupRow
 
 C = TypeVar("C")
 
@@ -93,6 +95,24 @@ PRESS_COLUMNS = {
     "areas": ("areas", "dia ban"),
     "topics": ("topics", "chu de", "noi dung"),
 }
+EVENT_COLUMNS = {
+    "title": ("title", "event", "name", "ten su kien", "su kien", "ten"),
+    "kind": ("kind", "type", "loai", "loai su kien"),
+    "start": ("start", "starts", "from", "bat dau", "thoi gian bat dau", "tu ngay"),
+    "end": ("end", "ends", "to", "ket thuc", "thoi gian ket thuc", "den ngay"),
+    "all_day": ("all day", "all_day", "ca ngay"),
+    "timezone": ("timezone", "time zone", "tz", "mui gio"),
+    "rrule": ("rrule", "recurrence", "lap lai"),
+    "place": ("place", "location", "venue", "dia diem"),
+    "organisers": ("organisers", "organizers", "organiser", "don vi to chuc", "ban to chuc"),
+    "partners": ("partners", "doi tac", "don vi phoi hop"),
+    "names": ("names", "other names", "ten khac"),
+    "expected": ("expected", "expected participants", "du kien", "so nguoi du kien"),
+    "actual": ("actual", "participants", "thuc te", "so nguoi tham du"),
+    "description": ("description", "mo ta", "noi dung"),
+    "status": ("status", "trang thai"),
+    "calendar": ("calendar", "lich"),
+}
 
 
 @dataclass
@@ -133,7 +153,9 @@ def _cell(value: Any) -> str:
     if value is None:
         return ""
     if isinstance(value, datetime):
-        return value.date().isoformat()
+        if value.time() == datetime.min.time():
+            return value.date().isoformat()
+        return value.isoformat(timespec="seconds" if value.second else "minutes")
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, float) and value.is_integer():
@@ -265,6 +287,21 @@ def import_press(desk: PressDesk, path: Path, dry_run: bool = False) -> ImportRe
     return report
 
 
+def import_events(
+    desk: EventDesk, path: Path, dry_run: bool = False, calendar: str = "office"
+) -> ImportReport:
+    """Import an events file, one event a row (`calendar` for rows naming none); a row with the
+    title and start of a registered event, or of another row, is a duplicate. All or none."""
+    entries = _entries(path, EVENT_COLUMNS)
+    report = ImportReport("events", rows=len(entries), dry_run=dry_run)
+    checked: list[CheckedEvent] = _check_all(
+        entries, lambda e: desk.check(e, calendar), lambda c: c.identity, desk.exists, report
+    )
+    if report.ok and not dry_run:
+        report.imported = desk.store_rows(checked)
+    return report
+
+
 # ---------------------------------------------------------------- export
 
 DELEGATION_EXPORT = (
@@ -299,6 +336,111 @@ def delegation_table(
             line += [head.name if head else "", head.role if head else ""]
         out.append(line)
     return header, out
+
+
+PRESS_GROUP_EXPORT = ("group", "country", "outlet", "starts", "ends", "officer", "status")
+PRESS_PEOPLE_EXPORT = (
+    "name",
+    "role",
+    "nationality",
+    "permit_number",
+    "permit_authority",
+    "valid_from",
+    "valid_to",
+    "areas",
+    "topics",
+)
+
+
+def press_table(
+    groups: Iterable[PressGroupRow],
+    journalists: Iterable[JournalistRow],
+    people: dict[int, PersonRow],
+    with_people: bool,
+) -> tuple[list[str], list[list[Any]]]:
+    """Header and rows of a press list: one group a row with its number of journalists, or
+    `with_people` one journalist a row (name, role, permit: personal data) as the import reads
+    it; a group without journalists still has its row."""
+    if not with_people:
+        header = [*PRESS_GROUP_EXPORT, "journalists"]
+        members = list(journalists)
+        out = []
+        for g in groups:
+            n = sum(1 for j in members if j.group_id == g.id)
+            out.append([*_group_cells(g, ", ".join(g.outlets)), n])
+        return header, out
+    by_group: dict[int | None, list[JournalistRow]] = {}
+    for j in journalists:
+        by_group.setdefault(j.group_id, []).append(j)
+    lines = []
+    for g in groups:
+        found: list[JournalistRow | None] = [*by_group.get(g.id, [])]
+        for one in found or [None]:
+            person = people.get(one.person_id) if one is not None else None
+            line = _group_cells(g, person.outlet if person else ", ".join(g.outlets))
+            if one is None:
+                lines.append([*line, *[""] * len(PRESS_PEOPLE_EXPORT)])
+                continue
+            permit = [
+                person.name if person else "",
+                person.role if person else "",
+                (person.nationality or "") if person else "",
+                one.permit_number,
+                one.permit_authority,
+                one.valid_from.isoformat() if one.valid_from else "",
+                one.valid_to.isoformat() if one.valid_to else "",
+                ", ".join(one.areas),
+                ", ".join(one.topics),
+            ]
+            lines.append([*line, *permit])
+    return [*PRESS_GROUP_EXPORT, *PRESS_PEOPLE_EXPORT], lines
+
+
+def _group_cells(g: PressGroupRow, outlet: str) -> list[Any]:
+    ends = g.ends.isoformat() if g.ends else ""
+    return [g.title, g.country or "", outlet, g.starts.isoformat(), ends, g.officer, g.status]
+
+
+EVENT_EXPORT = tuple(EVENT_COLUMNS)
+
+
+def event_table(rows: Iterable[EventRow]) -> tuple[list[str], list[list[Any]]]:
+    """Header and rows of an event list as the import reads them: all-day events by their
+    first and last day, timed ones in wall time of their zone; names separated by |."""
+    out = []
+    for e in rows:
+        if e.all_day:
+            first, last = local_days(e)
+            start, end = first.isoformat(), last.isoformat()
+        else:
+            zone = zone_of(e.timezone)
+            start = _wall(e.starts.astimezone(zone))
+            end = _wall(e.ends.astimezone(zone)) if e.ends else ""
+        doc: dict[str, Any] = {
+            "title": e.title,
+            "kind": e.kind,
+            "start": start,
+            "end": end,
+            "all_day": "yes" if e.all_day else "no",
+            "timezone": e.timezone,
+            "rrule": e.rrule,
+            "place": e.place,
+            "organisers": e.organisers,
+            "partners": e.partners,
+            "names": " | ".join(e.names),
+            "expected": e.expected,
+            "actual": e.actual,
+            "description": e.description,
+            "status": e.status,
+            "calendar": e.calendar,
+        }
+        out.append([doc[name] for name in EVENT_EXPORT])
+    return list(EVENT_EXPORT), out
+
+
+def _wall(moment: datetime) -> str:
+    """Local wall time as ISO text without offset (the zone is in its own column)."""
+    return moment.replace(tzinfo=None).isoformat(timespec="seconds" if moment.second else "minutes")
 
 
 def write_table(path: Path, header: Sequence[str], rows: Sequence[Sequence[Any]]) -> int:

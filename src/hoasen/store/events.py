@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import and_, delete, insert, or_, select, update
+from sqlalchemy import Connection, and_, delete, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from hoasen.errors import NotFoundError, UsageError
@@ -151,16 +151,22 @@ class EventStore:
 
     def add(self, values: Mapping[str, Any]) -> EventRow:
         """Store a new event (validated by the caller); a UID already in use is a UsageError."""
+        with self.store.begin() as conn:
+            new_id = self.insert(values, conn)
+        return self.get(new_id)
+
+    def insert(self, values: Mapping[str, Any], conn: Connection) -> int:
+        """Store a new event inside the caller's transaction (rolled back by it on error); its
+        id. A UID already in use is a UsageError."""
         now = utcnow()
         try:
-            with self.store.begin() as conn:
-                new_id = conn.execute(
-                    insert(schema.events).values(**_values(values), created=now, updated=now)
-                ).inserted_primary_key
+            new_id = conn.execute(
+                insert(schema.events).values(**_values(values), created=now, updated=now)
+            ).inserted_primary_key
         except IntegrityError as exc:
             raise UsageError(f"an event with UID {values.get('uid')!r} already exists") from exc
         assert new_id is not None
-        return self.get(int(new_id[0]))
+        return int(new_id[0])
 
     def update(self, event_id: int, values: Mapping[str, Any]) -> EventRow:
         """Change stored fields of an event (validated by the caller)."""

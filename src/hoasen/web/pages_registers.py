@@ -31,7 +31,14 @@ from hoasen.desk import Desk
 from hoasen.errors import HoasenError, NotFoundError, UsageError
 from hoasen.registers.delegations import LEVELS
 from hoasen.registers.events import local_days
-from hoasen.registers.tables import delegation_table, import_delegations, import_press, write_table
+from hoasen.registers.tables import (
+    delegation_table,
+    event_table,
+    import_delegations,
+    import_press,
+    press_table,
+    write_table,
+)
 from hoasen.store.registers import DelegationRow
 from hoasen.web.api_registers import (
     find_delegations,
@@ -188,8 +195,13 @@ def _export(user: User, desk: Desk, suffix: str, filters: dict[str, str]) -> Res
     )
     people = read_people(desk, [d.head_id for d in rows], user)
     header, lines = delegation_table(rows, people, sees_people(user))
+    return _download("delegations", suffix, header, lines)
+
+
+def _download(name: str, suffix: str, header: list[str], lines: list[list[Any]]) -> Response:
+    """A table as a CSV or XLSX attachment called `name.suffix`."""
     with tempfile.TemporaryDirectory(prefix="hoasen-export-") as folder:
-        path = Path(folder) / f"delegations.{suffix}"
+        path = Path(folder) / f"{name}.{suffix}"
         write_table(path, header, lines)
         content = path.read_bytes()
     kind = (
@@ -197,7 +209,7 @@ def _export(user: User, desk: Desk, suffix: str, filters: dict[str, str]) -> Res
         if suffix == "csv"
         else "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     )
-    disposition = f'attachment; filename="delegations.{suffix}"'
+    disposition = f'attachment; filename="{name}.{suffix}"'
     return Response(content, media_type=kind, headers={"Content-Disposition": disposition})
 
 
@@ -292,6 +304,30 @@ def press_page(
         "days": days,
     }
     return render(request, "press.html", context)
+
+
+def _press_export(user: User, desk: Desk, suffix: str, year: str) -> Response:
+    """The press groups of a year as a file; for a registrar one journalist a row with name,
+    role and permit (each person read through the audit log)."""
+    since, until = year_range(int(year) if year.strip().isdigit() else None)
+    press = desk.registers.press
+    groups = press.groups(since, until)
+    members = press.journalists([g.id for g in groups]) if groups else []
+    people = read_people(desk, [j.person_id for j in members], user)
+    header, lines = press_table(groups, members, people, sees_people(user))
+    return _download("press", suffix, header, lines)
+
+
+@router.get("/registers/press.csv")
+def press_csv(user: Viewer, desk: DeskDep, year: str = "") -> Response:
+    """The press groups (of a year) as CSV; journalists for a registrar only."""
+    return _press_export(user, desk, "csv", year)
+
+
+@router.get("/registers/press.xlsx")
+def press_xlsx(user: Viewer, desk: DeskDep, year: str = "") -> Response:
+    """The press groups (of a year) as an Excel workbook; journalists for a registrar only."""
+    return _press_export(user, desk, "xlsx", year)
 
 
 @router.post("/registers/press/{group_id}/coverage", dependencies=[Csrf])
@@ -407,6 +443,31 @@ def events_page(
 ) -> HTMLResponse:
     """The calendar's month view (weeks of days in office time), the list below, the form."""
     return _events(request, user, desk, year, month)
+
+
+def _events_export(desk: Desk, suffix: str, year: str, month: str, calendar: str) -> Response:
+    """The events (of a year or month, of a calendar) as a file, in the import's columns."""
+    y = int(year) if year.strip().isdigit() else None
+    m = int(month) if month.strip().isdigit() and y is not None else None
+    rows = desk.registers.events.list(calendar.strip() or None, year=y, month=m)
+    header, lines = event_table(rows)
+    return _download("events", suffix, header, lines)
+
+
+@router.get("/registers/events.csv")
+def events_csv(
+    user: Viewer, desk: DeskDep, year: str = "", month: str = "", calendar: str = ""
+) -> Response:
+    """The events (of a year or month, of a calendar) as CSV."""
+    return _events_export(desk, "csv", year, month, calendar)
+
+
+@router.get("/registers/events.xlsx")
+def events_xlsx(
+    user: Viewer, desk: DeskDep, year: str = "", month: str = "", calendar: str = ""
+) -> Response:
+    """The events (of a year or month, of a calendar) as an Excel workbook."""
+    return _events_export(desk, "xlsx", year, month, calendar)
 
 
 @router.post("/registers/events", response_class=HTMLResponse, dependencies=[Csrf])
