@@ -464,6 +464,9 @@ WRITES: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/registers/delegations"): {
         "json": {"direction": "in", "title": "T", "country": "KR", "starts": "2026-01-01"}
     },
+    ("POST", "/registers/delegations/{delegation_id}/activities"): {
+        "json": {"on": "2026-01-01", "description": "Visit"}
+    },
     ("POST", "/registers/events"): {"json": {"title": "Fair", "start": "2026-01-01"}},
     ("POST", "/registers/events/{event_id}/coverage"): {},
     ("POST", "/registers/events/{event_id}/articles/{article_id}/confirm"): {},
@@ -500,7 +503,7 @@ async def test_a_viewer_cannot_write(env: Env, write: tuple[str, str]) -> None:
     url = url.replace("{issue_id}", "1").replace("{item_id}", "1").replace("{lang}", "zh")
     url = url.replace("{channel_id}", "1").replace("{post_id}", "1")
     url = url.replace("{event_id}", "1").replace("{group_id}", "1").replace("{link_id}", "1")
-    url = url.replace("{person_id}", "1")
+    url = url.replace("{person_id}", "1").replace("{delegation_id}", "1")
     before = env.desk.store.list_sources()
     async with env.client("viewer") as c:
         err = _error(await c.request(method, url, **WRITES[write]), 403, "forbidden")

@@ -369,6 +369,7 @@ def _form_routes(site: Site) -> list[str]:
                 .replace("{event_id}", "1")
                 .replace("{group_id}", "1")
                 .replace("{link_id}", "1")
+                .replace("{delegation_id}", "1")
             )
     assert len(paths) >= 8, paths  # login, logout, reports, sources, entities, users...
     return sorted(paths)

@@ -25,11 +25,13 @@ delegations_app = typer.Typer(help="Incoming and outgoing delegations.", no_args
 press_app = typer.Typer(
     help="Foreign press groups, journalists and their permits.", no_args_is_help=True
 )
+activity_app = typer.Typer(help="A delegation's programme.", no_args_is_help=True)
 person_app = typer.Typer(
     help="People named in the registers: read (audited), export, erase.", no_args_is_help=True
 )
 app.add_typer(register_app, name="register")
 register_app.add_typer(delegations_app, name="delegations")
+delegations_app.add_typer(activity_app, name="activity")
 register_app.add_typer(press_app, name="press")
 register_app.add_typer(person_app, name="person")
 
@@ -86,6 +88,90 @@ def delegations_import(
     with _desk(ctx) as desk:
         report = import_delegations(desk.registers.delegations, file, dry_run=dry_run)
     _show_import(report.as_json(), as_json, report.rows, report.errors)
+
+
+@delegations_app.command("add")
+def delegations_add(
+    ctx: typer.Context,
+    title: Annotated[str, typer.Option("--title", help="What the delegation is called.")],
+    direction: Annotated[str, typer.Option("--direction", help="incoming or outgoing.")],
+    country: Annotated[str, typer.Option("--country", help="Country code or name.")],
+    starts: Annotated[str, typer.Option("--starts", help="First day (YYYY-MM-DD).")],
+    ends: Annotated[str, typer.Option("--ends", help="Last day (YYYY-MM-DD).")] = "",
+    members: Annotated[int, typer.Option("--members", min=0, help="Number of people.")] = 0,
+    level: Annotated[str, typer.Option("--level", help="e.g. ministerial, provincial.")] = "",
+    purpose: Annotated[
+        str, typer.Option("--purpose", help="Purposes, separated by semicolons.")
+    ] = "",
+    organisation: Annotated[
+        str, typer.Option("--organisation", help="The sending or receiving body.")
+    ] = "",
+    agreement: Annotated[
+        int | None, typer.Option("--agreement", help="The cooperation agreement's id.")
+    ] = None,
+    status: Annotated[
+        str, typer.Option("--status", help="planned, confirmed, held or cancelled.")
+    ] = "",
+    as_json: JsonOpt = False,
+) -> None:
+    """Record one delegation (its head is personal data: a registrar adds it on the web)."""
+    with _desk(ctx) as desk:
+        row = desk.registers.delegations.add(
+            title=title,
+            direction=direction,
+            country=country,
+            starts=starts,
+            ends=ends,
+            members=members,
+            level=level,
+            purpose=purpose,
+            organisation=organisation,
+            agreement="" if agreement is None else str(agreement),
+            status=status,
+        )
+        desk.registers.rows.audit(_me(), "register.delegation.add", f"delegation:{row.id}", {})
+    if as_json:
+        _print_json(row.as_json())
+        return
+    out.print(f"Recorded delegation {row.id}: {row.title} ({row.starts})", highlight=False)
+
+
+@activity_app.command("add")
+def activity_add(
+    ctx: typer.Context,
+    delegation: Annotated[int, typer.Argument(help="The delegation's id.")],
+    on: Annotated[str, typer.Option("--on", help="The day (YYYY-MM-DD), within the visit.")],
+    place: Annotated[str, typer.Option("--place", help="Where it takes place.")],
+    description: Annotated[str, typer.Option("--description", help="What takes place.")],
+    at: Annotated[str, typer.Option("--at", help="The time (HH:MM).")] = "",
+) -> None:
+    """Add an item to a delegation's programme."""
+    with _desk(ctx) as desk:
+        row = desk.registers.delegations.add_activity(
+            delegation, on, description, at=at, place=place
+        )
+    out.print(f"Added programme item {row.id} on {row.on} to delegation {delegation}.")
+
+
+@activity_app.command("list")
+def activity_list(
+    ctx: typer.Context,
+    delegation: Annotated[int, typer.Argument(help="The delegation's id.")],
+    as_json: JsonOpt = False,
+) -> None:
+    """A delegation's programme, in order."""
+    with _desk(ctx) as desk:
+        rows = desk.registers.delegations.activities(delegation)
+    if as_json:
+        _print_json([a.as_json() for a in rows])
+        return
+    if not rows:
+        out.print("No programme recorded.")
+        return
+    table = Table("id", "on", "at", "place", "description")
+    for a in rows:
+        table.add_row(str(a.id), a.on.isoformat(), a.at, a.place, a.description)
+    out.print(table)
 
 
 @delegations_app.command("list")
@@ -282,13 +368,26 @@ def register_stats(
     year: Annotated[int, typer.Option("--year", help="The year.")],
     quarter: Annotated[int | None, typer.Option("--quarter", help="Only this quarter.")] = None,
     month: Annotated[int | None, typer.Option("--month", help="Only this month.")] = None,
+    output: Annotated[
+        Path | None,
+        typer.Option("-o", "--output", help="Write the figures to a .csv or .xlsx file."),
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Delegations, delegates, press groups, journalists and events of a period."""
     with _desk(ctx) as desk:
         doc = desk.registers.stats(year, quarter=quarter, month=month)
+        if output is not None:
+            from hoasen.registers.tables import stats_table, write_table
+
+            header, lines = stats_table(doc)
+            written = write_table(output, header, lines)
+            if not as_json:
+                out.print(f"Wrote {written} figures to {output}", highlight=False)
     if as_json:
         _print_json(doc)
+        return
+    if output is not None:
         return
     out.print(f"{doc['from']} to {doc['to']} (planned, confirmed and held; cancelled left out)")
     for name in ("delegations", "delegates", "press_delegations", "journalists", "events"):

@@ -179,8 +179,13 @@ class DelegationDesk:
         last = found.ends or found.starts
         if not found.starts <= when <= last:
             raise UsageError(f"{when} is outside the delegation's dates ({found.starts}..{last})")
-        if at and (len(at) != 5 or at[2] != ":"):
-            raise UsageError(f"the time must be HH:MM, not {at!r}")
+        at = at.strip()
+        if at and not _clock(at):
+            raise UsageError(f"the time must be hours and minutes (HH:MM), not {at!r}")
+        if not description.strip():
+            raise UsageError("a programme item needs a description")
+        if len(description.strip()) > 2_000 or len(place.strip()) > 300:
+            raise UsageError("the description or the place is too long")
         values = {
             "delegation_id": delegation_id,
             "on": when,
@@ -212,6 +217,20 @@ class DelegationDesk:
         out["by_level"] = _tally(counted, lambda d: [d.level])
         out["by_status"] = dict(sorted(Counter(d.status for d in counted).items()))
         return out
+
+
+def _clock(text: str) -> bool:
+    """Whether `text` is a time of day written HH:MM (00:00 to 23:59)."""
+    hours, sep, minutes = text.partition(":")
+    return (
+        sep == ":"
+        and len(hours) == 2
+        and len(minutes) == 2
+        and hours.isdigit()
+        and minutes.isdigit()
+        and int(hours) < 24
+        and int(minutes) < 60
+    )
 
 
 def _tally(

@@ -15,7 +15,7 @@ import csv
 import io
 import re
 import unicodedata
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -441,6 +441,51 @@ def event_table(rows: Iterable[EventRow]) -> tuple[list[str], list[list[Any]]]:
 def _wall(moment: datetime) -> str:
     """Local wall time as ISO text without offset (the zone is in its own column)."""
     return moment.replace(tzinfo=None).isoformat(timespec="seconds" if moment.second else "minutes")
+
+
+STATS_HEADER = ["section", "key", "value"]
+STATS_TOTALS = (
+    "delegations",
+    "delegates",
+    "press_delegations",
+    "journalists",
+    "events",
+    "participants",
+)
+
+
+def stats_table(doc: Mapping[str, Any]) -> tuple[list[str], list[list[Any]]]:
+    """The statistics of `RegisterDesk.stats` as a table, one row per figure: (section, key,
+    value). The period is in section `period`, the totals in `totals`; a breakdown
+    (`incoming`, `by_country` ...) gives a row per key and figure, as section `by_country`,
+    key `LA delegations`. Other numbers the events register adds are totals too."""
+    lines: list[list[Any]] = [
+        ["period", "year", doc.get("year")],
+        ["period", "quarter", doc.get("quarter")],
+        ["period", "month", doc.get("month")],
+        ["period", "from", doc.get("from")],
+        ["period", "to", doc.get("to")],
+        ["period", "counted_statuses", ", ".join(doc.get("counted_statuses") or [])],
+    ]
+    done = {"year", "quarter", "month", "from", "to", "counted_statuses"}
+    names = [n for n in STATS_TOTALS if n in doc]
+    names += [n for n, v in doc.items() if n not in done and n not in names and _number(v)]
+    for name in names:
+        lines.append(["totals", name, doc[name]])
+    for section, part in doc.items():
+        if section in done or not isinstance(part, Mapping):
+            continue
+        for name, value in part.items():
+            if isinstance(value, Mapping):
+                for figure, number in value.items():
+                    lines.append([section, f"{name} {figure}", number])
+            else:
+                lines.append([section, str(name), value])
+    return list(STATS_HEADER), lines
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 def write_table(path: Path, header: Sequence[str], rows: Sequence[Sequence[Any]]) -> int:

@@ -114,6 +114,15 @@ class DelegationCreate(BaseModel):
     notes: str = Field(default="", max_length=5_000)
 
 
+class ActivityCreate(BaseModel):
+    """An item of a delegation's programme (its day within the visit, time HH:MM)."""
+
+    on: str = Field(max_length=20, description="The day, YYYY-MM-DD")
+    at: str = Field(default="", max_length=10, description="The time, HH:MM")
+    place: str = Field(default="", max_length=300)
+    description: str = Field(min_length=1, max_length=2_000)
+
+
 class EventCreate(BaseModel):
     """A calendar event: dates (all day, `end` the last day) or ISO times (naive: office time)."""
 
@@ -186,6 +195,20 @@ def add_delegation(
     row = desk.registers.delegations.add(**body.model_dump())
     accounts.audit(user.id, "register.delegation.add", f"delegation:{row.id}", {})
     return delegation_doc(row, read_people(desk, [row.head_id], user), sees_people(user))
+
+
+@router.post("/delegations/{delegation_id}/activities", status_code=201)
+def add_activity(
+    desk: DeskDep, user: EditorDep, accounts: AccountsDep, delegation_id: int, body: ActivityCreate
+) -> dict[str, Any]:
+    """Add an item to a delegation's programme."""
+    row = desk.registers.delegations.add_activity(
+        delegation_id, body.on, body.description, at=body.at, place=body.place
+    )
+    accounts.audit(
+        user.id, "register.activity.add", f"delegation:{delegation_id}", {"activity": row.id}
+    )
+    return row.as_json()
 
 
 # ---------------------------------------------------------------- press

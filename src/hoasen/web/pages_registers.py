@@ -37,6 +37,7 @@ from hoasen.registers.tables import (
     import_delegations,
     import_press,
     press_table,
+    stats_table,
     write_table,
 )
 from hoasen.store.registers import DelegationRow
@@ -85,6 +86,25 @@ def registers_page(
     except HoasenError as exc:
         return _error(request, user, exc)
     return render(request, "registers.html", {"user": user, "stats": stats})
+
+
+def _stats_export(desk: Desk, suffix: str, year: str) -> Response:
+    """A year's figures as a table (section, key, value), as `hoasen register stats -o`."""
+    number = int(year) if year.isdigit() and 1900 <= int(year) <= 9999 else _this_year()
+    header, lines = stats_table(desk.registers.stats(number))
+    return _download(f"register-stats-{number}", suffix, header, lines)
+
+
+@router.get("/registers/stats.csv")
+def stats_csv(user: Viewer, desk: DeskDep, year: str = "") -> Response:
+    """The year's figures as CSV (UTF-8 with BOM, for spreadsheet programs)."""
+    return _stats_export(desk, "csv", year)
+
+
+@router.get("/registers/stats.xlsx")
+def stats_xlsx(user: Viewer, desk: DeskDep, year: str = "") -> Response:
+    """The year's figures as an Excel workbook."""
+    return _stats_export(desk, "xlsx", year)
 
 
 # ---------------------------------------------------------------- delegations
@@ -247,6 +267,49 @@ def delegation_page(
 ) -> HTMLResponse:
     """A delegation: its programme, the agreement it comes under and the confirmed coverage of
     the press groups and events of its days (the head's name for a registrar only)."""
+    return _delegation(request, user, desk, delegation_id)
+
+
+@router.post(
+    "/registers/delegations/{delegation_id}/activities",
+    response_class=HTMLResponse,
+    dependencies=[Csrf],
+)
+def add_activity(
+    request: Request,
+    user: Editor,
+    desk: DeskDep,
+    accounts: AccountsDep,
+    delegation_id: int,
+    on: Annotated[str, Form(max_length=20)] = "",
+    at: Annotated[str, Form(max_length=10)] = "",
+    place: Annotated[str, Form(max_length=300)] = "",
+    description: Annotated[str, Form(max_length=2_000)] = "",
+) -> Response:
+    """Add an item to the programme; a refused one shows the page again with the reason."""
+    form = {"on": on, "at": at, "place": place, "description": description}
+    try:
+        row = desk.registers.delegations.add_activity(
+            delegation_id, on, description, at=at, place=place
+        )
+    except HoasenError as exc:
+        return _delegation(request, user, desk, delegation_id, str(exc), form, _status(exc))
+    accounts.audit(
+        user.id, "register.activity.add", f"delegation:{delegation_id}", {"activity": row.id}
+    )
+    return _see(f"/registers/delegations/{delegation_id}#programme")
+
+
+def _delegation(
+    request: Request,
+    user: User,
+    desk: Desk,
+    delegation_id: int,
+    error: str = "",
+    form: dict[str, str] | None = None,
+    status: int = 200,
+) -> HTMLResponse:
+    """The delegation page, the programme form refilled after a refused item."""
     try:
         row = desk.registers.delegations.delegation(delegation_id)
         activities = desk.registers.delegations.activities(row.id)
@@ -262,8 +325,10 @@ def delegation_page(
         "activities": activities,
         "agreement": agreement,
         "events": _events_of(desk, row),
+        "error": error,
+        "form": form or {},
     }
-    return render(request, "delegation.html", context)
+    return render(request, "delegation.html", context, status)
 
 
 def _events_of(desk: Desk, row: DelegationRow) -> list[Any]:
