@@ -37,6 +37,7 @@ class RegisteredReport:
     created: datetime
     articles: int
     formats: tuple[str, ...]
+    run_key: str | None = None  # the scheduled run that made it (None: made by hand)
 
     def as_json(self) -> dict[str, Any]:
         """The `hoasen reports --json` item."""
@@ -63,6 +64,14 @@ class StoredReport:
     document: dict[str, Any]
 
 
+class RunKeyTaken(StoreError):
+    """Another worker registered the report of this scheduled run first: `entry` is theirs."""
+
+    def __init__(self, entry: RegisteredReport) -> None:
+        super().__init__(f"report {entry.number} was already made for run {entry.run_key}")
+        self.entry = entry
+
+
 class ReportRegister:
     """The register of one Store."""
 
@@ -78,11 +87,14 @@ class ReportRegister:
         parameters: Mapping[str, Any],
         article_ids: Sequence[int],
         generated_by: str,
+        run_key: str | None = None,
     ) -> RegisteredReport:
         """Give the report the next number of its kind and year and store it.
 
         `number_for(seq) -> str` makes the number; the document gets it too. Two reports
         registered at once cannot share a number: the loser retries with the next one.
+        `run_key` (a scheduled run) is unique: when another worker registered that run first,
+        RunKeyTaken carries its entry, so the run is registered once.
         """
         r = schema.reports
         for _ in range(_ATTEMPTS):
@@ -110,11 +122,15 @@ class ReportRegister:
                                 article_ids=json.dumps(list(article_ids)),
                                 document=json.dumps(doc, ensure_ascii=False),
                                 generated_by=generated_by,
+                                run_key=run_key,
                                 created=utcnow(),
                             )
                         )
                     )
             except IntegrityError:
+                winner = self.by_run_key(run_key) if run_key is not None else None
+                if winner is not None:
+                    raise RunKeyTaken(winner) from None
                 continue
             return self._by_id(new_id)
         raise StoreError("could not give the report a number: too many reports at once")
@@ -127,6 +143,15 @@ class ReportRegister:
             if row is None:
                 raise NotFoundError(f"no report with id {report_id}")
             return _entry(row, self._formats(conn, [report_id]).get(report_id, ()))
+
+    def by_run_key(self, run_key: str) -> RegisteredReport | None:
+        """The report a scheduled run made, if it was registered."""
+        r = schema.reports
+        with self.store.engine.connect() as conn:
+            row = conn.execute(select(r).where(r.c.run_key == run_key)).first()
+            if row is None:
+                return None
+            return _entry(row, self._formats(conn, [int(row.id)]).get(int(row.id), ()))
 
     def entries(self, kind: str | None = None) -> list[RegisteredReport]:
         """Every registered report, newest first."""
@@ -201,4 +226,5 @@ def _entry(row: Any, formats: tuple[str, ...]) -> RegisteredReport:
         created=row.created,
         articles=len(json.loads(row.article_ids)),
         formats=formats,
+        run_key=row.run_key,
     )

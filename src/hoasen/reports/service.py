@@ -13,7 +13,7 @@ from hoasen.errors import UsageError
 from hoasen.reports import FORMATS, render
 from hoasen.reports.build import ReportBuilder, ReportFilters, ReportRequest, number_for
 from hoasen.reports.period import KINDS, Period, days, period_for, zone
-from hoasen.reports.register import RegisteredReport, ReportRegister
+from hoasen.reports.register import RegisteredReport, ReportRegister, RunKeyTaken
 from hoasen.reports.translate import translator_for
 from hoasen.settings import Settings
 from hoasen.store.db import Store
@@ -23,10 +23,12 @@ LANGUAGES = ("vi", "en")
 
 @dataclass(frozen=True)
 class MadeReport:
-    """A registered report and its document."""
+    """A registered report and its document; `created` is False when a scheduled run's report
+    was already registered (by an earlier try or another worker) and is returned instead."""
 
     entry: RegisteredReport
     document: dict[str, Any]
+    created: bool = True
 
 
 class ReportService:
@@ -55,8 +57,16 @@ class ReportService:
         language: str | None = None,
         title: str | None = None,
         generated_by: str | None = None,
+        run_key: str | None = None,
     ) -> MadeReport:
-        """Build a report, give it the next number and store it in the register."""
+        """Build a report, give it the next number and store it in the register.
+
+        With a `run_key` (a scheduled run) it is made once: when that run already registered
+        its report, or another worker wins the race to, that report is returned unbuilt."""
+        if run_key is not None:
+            found = self.register.by_run_key(run_key)
+            if found is not None:
+                return self._registered(found)
         if kind not in KINDS:
             raise UsageError(f"unknown report kind {kind!r}; kinds: {', '.join(KINDS)}")
         lang = language or self.settings.office_language
@@ -76,18 +86,26 @@ class ReportService:
         generated = datetime.now(tz)
         doc = self.builder.build(request, generated=generated)
         ids = [a["id"] for a in doc["articles"]]
-        entry = self.register.add(
-            kind=doc["kind"],
-            year=generated.year,
-            number_for=lambda seq: number_for(
-                self.settings.report_number_pattern, doc["kind"], generated.year, seq
-            ),
-            document=doc,
-            parameters=_parameters(request, generated),
-            article_ids=ids,
-            generated_by=request.generated_by,
-        )
+        try:
+            entry = self.register.add(
+                kind=doc["kind"],
+                year=generated.year,
+                number_for=lambda seq: number_for(
+                    self.settings.report_number_pattern, doc["kind"], generated.year, seq
+                ),
+                document=doc,
+                parameters=_parameters(request, generated),
+                article_ids=ids,
+                generated_by=request.generated_by,
+                run_key=run_key,
+            )
+        except RunKeyTaken as lost:
+            return self._registered(lost.entry)
         return MadeReport(entry, {**doc, "number": entry.number})
+
+    def _registered(self, entry: RegisteredReport) -> MadeReport:
+        """A report already in the register, as `make` returns it (not created now)."""
+        return MadeReport(entry, self.register.get(entry.number).document, created=False)
 
     def file(self, number: str, fmt: str) -> bytes:
         """A registered report in one format, rendered from its stored document (and kept)."""

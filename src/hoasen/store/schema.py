@@ -254,8 +254,10 @@ reports = Table(
     Column("article_ids", Text, nullable=False),  # JSON list: the article set it covered
     Column("document", Text, nullable=False),  # JSON: the report as generated
     Column("generated_by", String(200), nullable=False),
+    Column("run_key", String(300)),  # a scheduled run's key (migration 0012)
     Column("created", UTCDateTime, nullable=False, default=utcnow),
     Index("ix_reports_kind_year_seq", "kind", "year", "seq", unique=True),
+    Index("ix_reports_run_key", "run_key", unique=True),
 )
 
 report_files = Table(
@@ -668,6 +670,14 @@ exchange_ledger = Table(
 
 # Publishing (mailing lists, campaigns, editions, channels and posts) lives in its own module on
 # the same metadata; its tables are re-exported here so `schema.<table>` names every table.
+from hoasen.store.schema_jobs import (  # noqa: E402, F401
+    alert_hits,
+    alerts,
+    job_locks,
+    job_runs,
+    notifications,
+    report_schedules,
+)
 from hoasen.store.schema_publish import (  # noqa: E402, F401
     campaign_sends,
     campaigns,
