@@ -171,15 +171,14 @@ class Campaigns:
     ) -> EmailMessage:
         """The campaign's message to one subscriber, in their language, with the one-click
         unsubscribe headers (RFC 2369 and 8058) and a visible unsubscribe link."""
+        from hoasen.publish.mailing import one_click_headers
+
         mailer = self.mailing.mailer
         lang = self.language_for(campaign, the_list, subscriber.language)
         link = self.mailing.link("unsubscribe", subscriber.id, the_list.id)
         text, html = _with_footer(campaign, lang, the_list, link)
         headers = {
-            "List-Unsubscribe": (
-                f"<{link}>, <mailto:{mailer.sender.addr_spec}?subject=unsubscribe>"
-            ),
-            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+            **one_click_headers(link, mailer),
             "List-Id": f"<list-{the_list.id}.{mailer.domain}>",
             "Precedence": "bulk",
         }

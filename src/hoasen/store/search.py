@@ -243,20 +243,33 @@ class SearchIndex:
             raise NotFoundError(f"no source named {source!r} (see `hoasen sources list`)")
         return ranked
 
-    def matching_ids(self, query: str) -> set[int]:
+    def matching_ids(self, query: str, within: Iterable[int] | None = None) -> set[int]:
         """Every article (duplicates too) matching every word of `query`, unranked: the article
-        set of a thematic report."""
+        set of a thematic report. With `within`, only those of these ids (an alert's batch of
+        new articles), looked up by id rather than over the whole index."""
         plan = self.analyzer.plan_query(query, None)
         if plan.empty:
             raise UsageError(f"nothing to search for in {query!r}: type some words")
         if self.sqlite:
             sql = "SELECT rowid FROM article_fts WHERE article_fts MATCH :q"
             q = match_expression(plan, boosts=False)
+            column = "rowid"
         else:
             sql = "SELECT article_id FROM article_search WHERE tsv @@ CAST(:q AS tsquery)"
             q = tsquery_literal(plan, boosts=False)
+            column = "article_id"
         with self.store.engine.connect() as conn:
-            return {int(r[0]) for r in conn.execute(text(sql), {"q": q})}
+            if within is None:
+                return {int(r[0]) for r in conn.execute(text(sql), {"q": q})}
+            ids = sorted({int(i) for i in within})
+            found: set[int] = set()
+            restricted = text(f"{sql} AND {column} IN :ids").bindparams(
+                bindparam("ids", expanding=True)
+            )
+            for start in range(0, len(ids), 500):
+                rows = conn.execute(restricted, {"q": q, "ids": ids[start : start + 500]})
+                found.update(int(r[0]) for r in rows)
+            return found
 
     def _filters(
         self,

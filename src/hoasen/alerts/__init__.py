@@ -1,0 +1,1 @@
+"""Saved searches and watches on the coverage, and their delivery (issue 15)."""
