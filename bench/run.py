@@ -1,6 +1,7 @@
 """`make bench`: ingest and analysis throughput, search latency and report build time on 100k
 articles, feed polling, translation QA alone on 10,000 segment pairs, and the local zh→en engine
-with and without the termbase enforced.
+with and without the termbase enforced, and the task queue's pipeline throughput with 1, 2 and 4
+workers.
 
 Results are printed as a table and written to bench/results.json (with the machine) so the README
 numbers can be checked.
@@ -28,6 +29,7 @@ BENCHES = (
     "translate",
     "editions",
     "campaign",
+    "workers",
 )
 
 
@@ -72,6 +74,7 @@ def main(argv: list[str] | None = None) -> int:
         reports,
         search,
         translate,
+        workers,
     )
 
     args.cache.mkdir(parents=True, exist_ok=True)
@@ -91,6 +94,7 @@ def main(argv: list[str] | None = None) -> int:
         "translate": lambda: translate.run(args.data),
         "editions": lambda: editions.run(args.data),
         "campaign": lambda: campaign.run(),
+        "workers": lambda: workers.run(args.data),
     }
     for name in args.only:
         print(f"== {name}", flush=True)

@@ -430,6 +430,7 @@ def test_api_keys_are_never_shown_back(tmp_path: Path) -> None:
         "mail_token_key",
         "mail_bounce_secret",
         "exchange_secrets",
+        "queue_url",
     }
     assert "secret-deepl" not in repr(settings) and "sk-secret" not in repr(settings)
     shown = settings.redacted()

@@ -475,12 +475,25 @@ WRITES: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/registers/links/{link_id}/confirm"): {},
     ("POST", "/registers/links/{link_id}/reject"): {},
     ("POST", "/registers/people/{person_id}/erase"): {},
+    ("POST", "/report-schedules"): {"json": {"name": "morning", "kind": "daily"}},
+    ("PATCH", "/report-schedules/{schedule_id}"): {"json": {"at": "08:00"}},
+    ("DELETE", "/report-schedules/{schedule_id}"): {},
+    ("POST", "/report-schedules/{schedule_id}/run"): {},
+    ("POST", "/jobs/{run_id}/retry"): {},
 }
 # POSTs that change nothing (a QA check of the text sent): open to viewers.
 READ_ONLY_POSTS = {("POST", "/qa")}
 # POSTs from partners' machines, authenticated by an HMAC signature of the body (no user, so
 # no role): the exchange inbox (test_exchange_inbox.py) and the bounce webhook (test_bounces.py).
 SIGNED_POSTS = {("POST", "/exchange/inbox/{partner}"), ("POST", "/mail/bounces")}
+# Writes anyone signed in makes on their own things: their alerts, their notifications (a
+# viewer changing another's alert gets 403: test_web_alerts.py).
+OWN_WRITES = {
+    ("POST", "/alerts"),
+    ("PATCH", "/alerts/{alert_id}"),
+    ("DELETE", "/alerts/{alert_id}"),
+    ("POST", "/notifications/{notification_id}/read"),
+}
 
 
 def _write_routes(app: FastAPI) -> set[tuple[str, str]]:
@@ -504,6 +517,7 @@ async def test_a_viewer_cannot_write(env: Env, write: tuple[str, str]) -> None:
     url = url.replace("{channel_id}", "1").replace("{post_id}", "1")
     url = url.replace("{event_id}", "1").replace("{group_id}", "1").replace("{link_id}", "1")
     url = url.replace("{person_id}", "1").replace("{delegation_id}", "1")
+    url = url.replace("{schedule_id}", "1").replace("{run_id}", "1")
     before = env.desk.store.list_sources()
     async with env.client("viewer") as c:
         err = _error(await c.request(method, url, **WRITES[write]), 403, "forbidden")
@@ -517,7 +531,7 @@ def test_every_write_endpoint_is_in_the_viewer_test(
     settings: Settings, sqlite_store: Store
 ) -> None:
     app = create_app(settings, Desk(settings, store=sqlite_store))
-    assert _write_routes(app) == set(WRITES) | READ_ONLY_POSTS | SIGNED_POSTS
+    assert _write_routes(app) == set(WRITES) | READ_ONLY_POSTS | SIGNED_POSTS | OWN_WRITES
 
 
 async def test_browser_sessions_need_the_csrf_token(env: Env) -> None:

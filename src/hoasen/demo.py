@@ -30,6 +30,7 @@ DEMO_DAYS = 42  # six weeks of coverage before the day the demo runs
 GROWING = 3  # the newest stories, still growing
 DEMO_USER = "hoasen demo"
 DEMO_LOGIN = "demo"
+DEMO_ALERT = "Quảng Ninh in the foreign news"
 
 
 def sample_dir() -> Path:
@@ -181,6 +182,7 @@ def run_demo(
         show_registers(desk, console)
         path = _weekly_report(desk, db)
         console.print(f"[bold]This week's report[/bold] (HTML): {path}", highlight=False)
+        _schedule_work(desk, console)
         console.print(
             f"Try: .venv/bin/hoasen --db sqlite:///{db} search 'Quảng Ninh'  "
             f"(or stories, entity 'Quảng Tây', reports, articles, dupes, --help)"
@@ -193,6 +195,7 @@ def _serve(desk: Desk, console: Console, host: str, port: int) -> None:
     """Serve the web desk on the demo database until Ctrl-C, after printing the login."""
     import uvicorn
 
+    from hoasen.jobs.worker import alongside
     from hoasen.web.app import create_app
 
     name, password = demo_login(desk)
@@ -202,7 +205,37 @@ def _serve(desk: Desk, console: Console, host: str, port: int) -> None:
     console.print(
         f"  password: {password}   (new on every run; Ctrl-C stops the desk)", highlight=False
     )
-    uvicorn.run(create_app(desk.settings, desk), host=host, port=port)
+    console.print(
+        "  a task worker runs in this process: sources poll, scheduled reports build and "
+        "alerts fire by themselves (see /jobs; its log lines are JSON)",
+        highlight=False,
+    )
+    with alongside(desk.settings):
+        uvicorn.run(create_app(desk.settings, desk), host=host, port=port)
+
+
+def _schedule_work(desk: Desk, console: Console) -> None:
+    """The demo's standing work (kept as data, edited on the desk): a daily report at 07:30 and
+    a weekly one on Monday, and an alert on the province in the foreign news. The worker of
+    `--serve` builds the latest daily report at once, then each day by itself."""
+    from hoasen.errors import NotFoundError
+
+    for name, kind, at in (
+        ("Daily report", "daily", "07:30"),
+        ("Weekly report", "weekly", "08:00"),
+    ):
+        try:
+            desk.schedules.get(name)
+        except NotFoundError:
+            desk.schedules.add(name, kind, at=at, formats=("html", "pdf"), created_by=DEMO_USER)
+    if not any(a.name == DEMO_ALERT for a in desk.alerts.alerts()):
+        desk.alerts.add(DEMO_ALERT, "entity", "Quảng Ninh", channels=["desk"])
+    console.print(
+        "[bold]Standing work[/bold]: daily report 07:30, weekly report Monday 08:00 (office "
+        f"time, {desk.settings.office_timezone}); alert {DEMO_ALERT!r} on the desk's "
+        "notification list. `make run` (or `hoasen serve --with-worker`) runs them by itself.",
+        highlight=False,
+    )
 
 
 def _weekly_report(desk: Desk, db: Path) -> Path:

@@ -19,7 +19,7 @@ from hoasen.analyze.pipeline import AnalysisReport, Pipeline
 from hoasen.errors import InputRejected, NotFoundError, UsageError
 from hoasen.ingest.feeds import feed_items, page_item
 from hoasen.ingest.files import iter_paths
-from hoasen.ingest.http import SafeFetcher
+from hoasen.ingest.http import HostTurns, SafeFetcher
 from hoasen.ingest.pipeline import Ingestor, Progress
 from hoasen.ingest.poll import PollOutcome, poll_due
 from hoasen.models import Article, IngestReport, ItemError, RawInput
@@ -30,13 +30,16 @@ from hoasen.store.db import Source, Store, StoredArticle
 from hoasen.store.search import SearchHit, SearchIndex
 
 if TYPE_CHECKING:
+    from hoasen.alerts.desk import AlertDesk
     from hoasen.exchange.receive import ExchangeInbox
     from hoasen.exchange.service import ExchangeDesk
+    from hoasen.jobs.desk import JobsDesk
     from hoasen.publish.editions import EditionDesk
     from hoasen.publish.mailing import MailingDesk
     from hoasen.publish.posts import PostDesk
     from hoasen.registers.desk import RegisterDesk
     from hoasen.registers.partners import PartnerDesk
+    from hoasen.reports.schedules import ReportScheduleDesk
     from hoasen.translate.service import TranslationDesk
 
 AnalysisProgress = Callable[[int, int], None]
@@ -45,12 +48,17 @@ AnalysisProgress = Callable[[int, int], None]
 class Desk:
     """One database plus the settings and models to work on it."""
 
-    def __init__(self, settings: Settings, store: Store | None = None) -> None:
+    def __init__(
+        self, settings: Settings, store: Store | None = None, turns: HostTurns | None = None
+    ) -> None:
         self.settings = settings
         self.store = store or Store.open(settings.database_url)
+        self.turns = turns  # a worker's per-host turns shared with the other workers
 
     def close(self) -> None:
-        """Release the database."""
+        """Release the database (and the task queue's connections, if opened)."""
+        if "jobs" in self.__dict__:
+            self.jobs.close()
         self.store.close()
 
     def __enter__(self) -> Desk:
@@ -146,6 +154,27 @@ class Desk:
 
         return PostDesk(self)
 
+    @cached_property
+    def alerts(self) -> AlertDesk:
+        """Saved searches and watches: their hits, delivery (desk, e-mail, Telegram), digests."""
+        from hoasen.alerts.desk import AlertDesk
+
+        return AlertDesk(self)
+
+    @cached_property
+    def jobs(self) -> JobsDesk:
+        """The work hoasen runs by itself: keyed runs, the queue, workers' health."""
+        from hoasen.jobs.desk import JobsDesk
+
+        return JobsDesk(self)
+
+    @cached_property
+    def schedules(self) -> ReportScheduleDesk:
+        """Report schedules: which report is built when, in what formats, mailed to whom."""
+        from hoasen.reports.schedules import ReportScheduleDesk
+
+        return ReportScheduleDesk(self)
+
     # ---------------------------------------------------------------- ingest
 
     def ingest(
@@ -169,13 +198,15 @@ class Desk:
         if feeds or urls:
             fetched = asyncio.run(self._fetch_one_off(feeds, urls, source_name))
             report.merge(self.ingestor.ingest(fetched, source=source, progress=progress))
-        self._analyze_new(report, analysis_progress)
+        self.analyze_new(report, analysis_progress)
         return report
 
-    def _analyze_new(self, report: IngestReport, progress: AnalysisProgress | None) -> None:
+    def analyze_new(self, report: IngestReport, progress: AnalysisProgress | None = None) -> None:
         """Analyse the new articles, and catch up (at most `analyze_catch_up`) older ones whose
-        stages are missing or stale, so a crash mid-analysis leaves nothing out for good."""
+        stages are missing or stale, so a crash mid-analysis leaves nothing out for good; then
+        look for alerts the new articles match."""
         if not self.settings.analyze_on_ingest:
+            self._alert(report)
             return
         new = set(report.article_ids)
         limit = self.settings.analyze_catch_up
@@ -192,6 +223,14 @@ class Desk:
             report.errors.extend(done.errors)
         if versions:
             report.behind = self.results.count_behind(versions)
+        self._alert(report)
+
+    def _alert(self, report: IngestReport) -> None:
+        """Hits of the new articles on the saved alerts, delivered (a failed delivery is kept
+        for the next try and reported as an error of this ingest)."""
+        if report.article_ids:
+            run = self.alerts.evaluate(report.article_ids)
+            report.errors.extend(ItemError("alerts", reason) for reason in run.errors)
 
     async def _fetch_one_off(
         self, feeds: Sequence[str], urls: Sequence[str], source_name: str | None
@@ -228,8 +267,10 @@ class Desk:
         names: Sequence[str] | None = None,
         progress: Callable[[int, int], None] | None = None,
         analysis_progress: AnalysisProgress | None = None,
+        analyze: bool = True,
     ) -> tuple[IngestReport, list[PollOutcome]]:
-        """Poll every due source (or the named ones) and ingest what they bring."""
+        """Poll every due source (or the named ones) and ingest what they bring (then analyse
+        it, unless `analyze` is off: a worker hands the analysis to another task)."""
         report = IngestReport()
 
         def handle(source: Source, items: list[RawInput | ItemError]) -> None:
@@ -238,11 +279,14 @@ class Desk:
             if source.partner_id is not None:  # a partner's feed: the exchange ledger counts it
                 self.inbox.record_polled(source, got)
 
-        outcomes = poll_due(self.store, self.settings, handle, names=names, progress=progress)
+        outcomes = poll_due(
+            self.store, self.settings, handle, names=names, progress=progress, turns=self.turns
+        )
         for outcome in outcomes:
             if not outcome.ok:
                 report.errors.append(ItemError(outcome.source.url, outcome.error or "poll failed"))
-        self._analyze_new(report, analysis_progress)
+        if analyze:
+            self.analyze_new(report, analysis_progress)
         return report, outcomes
 
     # ---------------------------------------------------------------- reading

@@ -221,6 +221,38 @@ class Settings:
         "Seconds before the first retry of a failed delivery; each further retry waits twice "
         "as long (at most an hour).",
     )
+    queue_url: str = _setting(
+        "",
+        "Task queue shared by the workers: redis://HOST:6379/0 lets any number of `hoasen "
+        "worker` processes on any number of machines share the work. Empty: an embedded SQLite "
+        "queue file (queue_file), for workers on this machine. Secret: never shown back.",
+        True,
+    )
+    queue_file: str = _setting(
+        "",
+        "File of the embedded SQLite queue when queue_url is empty; empty: next to a SQLite "
+        "database (NAME.db -> NAME.queue.db), else hoasen-queue.db in the working folder.",
+    )
+    worker_concurrency: int = _setting(
+        1, "Tasks one `hoasen worker` runs at once (threads) unless --concurrency is given."
+    )
+    scheduler_interval: float = _setting(
+        30.0,
+        "Seconds between two looks of the scheduler at what is due (sources to poll, reports, "
+        "exchange plans, posts, alerts); one worker looks at a time.",
+    )
+    job_lease: float = _setting(
+        300.0,
+        "Seconds a running task holds its work without a sign of life before another worker "
+        "takes it over (a worker renews it while it runs); a queued task left that long with "
+        "no worker is sent again.",
+    )
+    job_attempts: int = _setting(
+        3, "Tries of a failing task (with doubling waits from 30 s) before it is marked failed."
+    )
+    job_keep_days: int = _setting(
+        30, "Days finished task runs are kept for the health page before they are deleted."
+    )
     web_host: str = _setting("127.0.0.1", "Address `hoasen serve` listens on.")
     web_port: int = _setting(8000, "Port `hoasen serve` listens on.")
     web_session_hours: int = _setting(

@@ -479,14 +479,17 @@ def demo(
 
 # Commands over the analysis (entities, figures, topics, stories, analyze, gazetteer).
 from hoasen.cli import (  # noqa: E402, F401
+    alerts,
     editions,
     exchange,
     exchange_in,
+    jobs,
     mailing,
     posts,
     registers,
     registers_cli,
     reports,
+    schedules,
     translate,
     understand,
     web,

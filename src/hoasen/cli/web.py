@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 from typing import Annotated
@@ -49,14 +50,23 @@ def serve(
             "--workers", min=1, help="Server processes (about one per CPU core; default 1)."
         ),
     ] = 1,
+    with_worker: Annotated[
+        bool,
+        typer.Option(
+            "--with-worker",
+            help="Also run a task worker in this process (the single-server default: feeds "
+            "poll, reports build, posts go out without another command).",
+        ),
+    ] = False,
 ) -> None:
     """Run the web desk and its REST API (until Ctrl-C)."""
     import uvicorn
 
     from hoasen.desk import Desk
+    from hoasen.jobs.worker import alongside
     from hoasen.web.app import check_web_settings, create_app
 
-    with _errors():
+    with _errors(), contextlib.ExitStack() as stack:
         settings = _settings(ctx)
         check_web_settings(settings)
         desk = Desk(settings)
@@ -70,12 +80,15 @@ def serve(
             bind_port = settings.web_port if port is None else port
             shown = f"[{bind_host}]" if ":" in bind_host else bind_host
             err.print(f"hoasen desk on http://{shown}:{bind_port}/", highlight=False)
+            if with_worker:
+                worker = stack.enter_context(alongside(settings))
+                err.print(f"with a task worker ({worker.name})", highlight=False)
             if workers == 1:
                 uvicorn.run(create_app(settings, desk), host=bind_host, port=bind_port)
                 return
         finally:
             desk.close()
-        # each worker process builds its own app (and Desk) from the environment
+        # each server process builds its own app (and Desk) from the environment
         state: State = ctx.obj
         if state.config is not None:
             os.environ["HOASEN_CONFIG"] = str(state.config.resolve())

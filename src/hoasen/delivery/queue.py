@@ -164,6 +164,10 @@ class DeliveryQueue:
             out.append(self.attempt(row.id, payload))
         return out
 
+    def due(self, kind: str | None = None) -> list[DeliveryRow]:
+        """The deliveries whose next attempt is due now (what `run_due` would try)."""
+        return self.rows.due(self.clock(), kind)
+
     def fail(self, delivery_id: int, reason: str) -> DeliveryRow:
         """Mark a delivery failed without trying it (its payload is gone), with the reason."""
         now = self.clock()

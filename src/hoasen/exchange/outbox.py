@@ -300,6 +300,11 @@ class ExchangeOutbox:
 
     # ---------------------------------------------------------------- the scheduler's tick
 
+    def due_plans(self, now: datetime) -> list[tuple[int, datetime]]:
+        """(plan id, due time) of the active outgoing plans whose next run has come: what the
+        task scheduler hands to `run_due`."""
+        return [(p.id, p.next_due) for p in self.rows.due_plans(now) if p.next_due is not None]
+
     def run_due(self, now: datetime | None = None, operator: str = "scheduler") -> list[DueRun]:
         """Run every active outgoing plan whose time has come (build, and send when the plan
         is automatic), moving its next run on first so two schedulers never run it twice;

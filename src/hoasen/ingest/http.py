@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from types import TracebackType
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import urljoin, urlsplit
 from urllib.robotparser import RobotFileParser
 
@@ -170,6 +170,14 @@ class _GuardedTransport(httpx.AsyncHTTPTransport):
         )
 
 
+class HostTurns(Protocol):
+    """Hands out request start times per host, shared by every worker (see jobs/hosts.py)."""
+
+    def reserve(self, host: str, delay: float) -> float:
+        """Reserve the next turn at `host` (turns `delay` seconds apart); seconds to wait."""
+        ...
+
+
 class SafeFetcher:
     """Async fetcher for untrusted URLs (see the module docstring for every safeguard).
 
@@ -181,9 +189,13 @@ class SafeFetcher:
     """
 
     def __init__(
-        self, settings: Settings, transport: httpx.AsyncBaseTransport | None = None
+        self,
+        settings: Settings,
+        transport: httpx.AsyncBaseTransport | None = None,
+        turns: HostTurns | None = None,
     ) -> None:
         self.settings = settings
+        self.turns = turns  # shared between workers: every worker's requests spaced together
         self._shared = self._new_client(transport) if transport is not None else None
         self._clients: OrderedDict[str, httpx.AsyncClient] = OrderedDict()
         self._active: dict[str, int] = {}
@@ -384,6 +396,11 @@ class SafeFetcher:
         robots.txt Crawl-delay when that is longer (up to `http_max_crawl_delay`)."""
         delay = max(self.settings.http_host_delay, self._crawl_delays.get(host, 0.0))
         if delay <= 0:
+            return
+        if self.turns is not None:
+            wait = await asyncio.to_thread(self.turns.reserve, host, delay)
+            if wait > 0:
+                await asyncio.sleep(wait)
             return
         now = asyncio.get_running_loop().time()
         start = max(now, self._next_start.get(host, now))

@@ -26,7 +26,7 @@ from sqlalchemy.pool import SingletonThreadPool
 
 from hoasen.errors import InputRejected
 from hoasen.ingest.feeds import feed_items, page_item
-from hoasen.ingest.http import SafeFetcher
+from hoasen.ingest.http import HostTurns, SafeFetcher
 from hoasen.models import ItemError, RawInput
 from hoasen.settings import Settings
 from hoasen.store.db import Source, Store
@@ -65,6 +65,7 @@ def poll_due(
     names: Sequence[str] | None = None,
     transport: httpx.AsyncBaseTransport | None = None,
     progress: Callable[[int, int], None] | None = None,
+    turns: HostTurns | None = None,
 ) -> list[PollOutcome]:
     """Poll every due source (or exactly the `names` given, due or not) and return one outcome
     per source, in the order they finished; health and cache keys are recorded in the store."""
@@ -78,7 +79,7 @@ def poll_due(
         sources = [s for s in store.list_sources() if s.is_due(when)]
     if not sources:
         return []
-    poller = _Poller(store, settings, handle, transport, progress)
+    poller = _Poller(store, settings, handle, transport, progress, turns)
     return poller.run(interleave_hosts(sources))
 
 
@@ -105,7 +106,9 @@ class _Poller:
         handle: Handle,
         transport: httpx.AsyncBaseTransport | None,
         progress: Callable[[int, int], None] | None,
+        turns: HostTurns | None = None,
     ) -> None:
+        self.turns = turns
         self.store = store
         self.settings = settings
         self.handle = handle
@@ -159,7 +162,7 @@ class _Poller:
         self._task = asyncio.current_task()
         self._slots = asyncio.Semaphore(self._sources_in_progress)
         self._started.set()
-        async with SafeFetcher(self.settings, self.transport) as fetcher:
+        async with SafeFetcher(self.settings, self.transport, self.turns) as fetcher:
             await asyncio.gather(*(self._fetch_one(fetcher, s) for s in sources))
 
     async def _fetch_one(self, fetcher: SafeFetcher, source: Source) -> None:

@@ -18,6 +18,7 @@ import io
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -72,6 +73,15 @@ def normalise_email(value: str) -> str:
     if len(text) > 320 or not _EMAIL.match(text) or ".." in text.split("@", 1)[1]:
         raise UsageError(f"not an e-mail address: {value!r}")
     return text
+
+
+def one_click_headers(link: str, mailer: Mailer) -> dict[str, str]:
+    """The unsubscribe headers of RFC 2369 and RFC 8058 for a signed `link`: a mail client's
+    "unsubscribe" button POSTs `List-Unsubscribe=One-Click` to it (mailing lists, alerts)."""
+    return {
+        "List-Unsubscribe": f"<{link}>, <mailto:{mailer.sender.addr_spec}?subject=unsubscribe>",
+        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+    }
 
 
 _LANGUAGES: frozenset[str] = frozenset(str(k).lower() for k in Locale("en").languages)
@@ -152,10 +162,15 @@ class MailingDesk:
         """The signed token of `action` for a subscriber on a list."""
         if action not in ACTIONS:
             raise UsageError(f"unknown link action {action!r}")
-        message = f"{action}\x00{subscriber_id}\x00{list_id}".encode()
-        digest = hmac.new(self._key, message, hashlib.sha256).digest()
-        signature = base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
+        signature = self.signature(f"{action}\x00{subscriber_id}\x00{list_id}")
         return f"{subscriber_id}.{list_id}.{signature}"
+
+    def signature(self, message: str) -> str:
+        """HMAC-SHA256 of `message` with the link key, URL-safe base64 without padding (43
+        characters): the signature of every link in the office's mail (mailing lists, alerts).
+        Callers start `message` with their own action name so no two kinds of link collide."""
+        digest = hmac.new(self._key, message.encode("utf-8"), hashlib.sha256).digest()
+        return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
 
     def verify(self, action: str, token: str) -> tuple[int, int]:
         """(subscriber id, list id) of a token signed for `action`; UsageError for any other
@@ -386,6 +401,11 @@ class MailingDesk:
     def status_counts(self, ref: str | int) -> dict[str, int]:
         """How many members of a list have each status (active, unconfirmed...)."""
         return self.counts.status_counts(self.get_list(ref).id)
+
+    def stalled(self, quiet_seconds: float, now: datetime | None = None) -> list[Campaign]:
+        """Campaigns being sent that sent nothing for `quiet_seconds` (their sender stopped):
+        the task scheduler resumes them; a send still under way is left to its sender."""
+        return self.db.stalled((now or utcnow()) - timedelta(seconds=quiet_seconds))
 
     def campaign_list(self, ref: str | int | None = None, limit: int = 100) -> list[Campaign]:
         """The latest campaigns, of one list or of all."""

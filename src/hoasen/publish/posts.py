@@ -522,6 +522,11 @@ class PostDesk:
 
     # ---------------------------------------------------------------- sending
 
+    def due(self, now: datetime) -> list[tuple[int, datetime]]:
+        """(post id, due time) of the approved posts whose time has come: what the task
+        scheduler hands to `send_due`."""
+        return [(p.id, p.due) for p in self.rows.due_posts(now) if p.due is not None]
+
     def send_due(self, now: datetime | None = None) -> list[SendResult]:
         """Every approved post whose due time has passed, once through the delivery queue (kind
         "post", key = the post's key): sent, rehearsed (dry-run channel), held back (retry

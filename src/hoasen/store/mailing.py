@@ -346,6 +346,20 @@ class MailingStore:
             )
         return _new_id(result)
 
+    def stalled(self, before: datetime) -> list[Campaign]:
+        """Campaigns being sent whose last message (or start) is older than `before`: a send
+        that stopped (its process died), for the task scheduler to resume."""
+        c, s = schema.campaigns, schema.campaign_sends
+        last = (
+            select(func.max(s.c.sent))
+            .where(s.c.campaign_id == c.c.id)
+            .correlate(c)
+            .scalar_subquery()
+        )
+        query = select(c).where(c.c.status == "sending", func.coalesce(last, c.c.started) < before)
+        with self.store.begin() as conn:
+            return [_campaign(r) for r in conn.execute(query).mappings()]
+
     def get_campaign(self, campaign_id: int) -> Campaign:
         """The campaign with this id; NotFoundError otherwise."""
         c = schema.campaigns

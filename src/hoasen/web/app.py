@@ -22,22 +22,28 @@ from hoasen.errors import ConfigError, HoasenError
 from hoasen.settings import Settings, load_settings
 from hoasen.web import (
     api,
+    api_alerts,
     api_editions,
     api_exchange,
     api_exchange_plans,
+    api_jobs,
     api_mail,
     api_partners,
     api_posts,
     api_registers,
+    api_schedules,
     api_translate,
     pages,
+    pages_alerts,
     pages_editions,
     pages_exchange,
+    pages_jobs,
     pages_lists,
     pages_mail,
     pages_partners,
     pages_posts,
     pages_registers,
+    pages_schedules,
     pages_translate,
 )
 from hoasen.web.auth import Accounts, AuthError, RateLimited
@@ -116,6 +122,10 @@ def create_app(
     app.include_router(api_editions.router)
     app.include_router(api_mail.router)
     app.include_router(api_registers.router)
+    app.include_router(api_alerts.router)
+    app.include_router(api_schedules.router)
+    app.include_router(api_jobs.router)
+    app.include_router(api_jobs.public)  # /api/v1/health: no sign-in (monitors, balancers)
     # the partners' inbox: machines sign each body with an HMAC key; no login, token or CSRF
     app.include_router(api_exchange.inbox_router)
     app.include_router(api_mail.webhook_router)  # the bounce webhook: signed like the inbox
@@ -130,6 +140,10 @@ def create_app(
     app.include_router(pages_editions.router, dependencies=csrf)
     app.include_router(pages_lists.router, dependencies=csrf)
     app.include_router(pages_registers.router, dependencies=csrf)
+    app.include_router(pages_alerts.router, dependencies=csrf)
+    app.include_router(pages_alerts.public_router)  # the signed unsubscribe link: no login
+    app.include_router(pages_schedules.router, dependencies=csrf)
+    app.include_router(pages_jobs.router, dependencies=csrf)
     return app
 
 

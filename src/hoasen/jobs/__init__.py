@@ -1,0 +1,1 @@
+"""Work hoasen runs by itself: the task queue, keyed runs, the scheduler and workers."""
