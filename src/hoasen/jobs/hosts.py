@@ -58,6 +58,11 @@ class SqliteHostTurns:
 
     def reserve(self, host: str, delay: float) -> float:
         """Reserve the next turn at `host`; seconds to wait before it comes."""
+        start, now = self.turn(host, delay)
+        return start - now
+
+    def turn(self, host: str, delay: float) -> tuple[float, float]:
+        """Reserve the next turn at `host`: (its start, now), both as Unix times."""
         conn = self._connect()
         try:
             conn.execute("BEGIN IMMEDIATE")
@@ -74,4 +79,4 @@ class SqliteHostTurns:
             conn.execute("COMMIT")
         finally:
             conn.close()
-        return start - now
+        return start, now
