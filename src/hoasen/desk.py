@@ -7,6 +7,7 @@ they are loaded once and never kept in process-global state.
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -14,25 +15,22 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from hoasen.analyze.gazetteer import Entity
-from hoasen.analyze.pipeline import AnalysisReport, Pipeline
 from hoasen.errors import InputRejected, NotFoundError, UsageError
-from hoasen.ingest.feeds import feed_items, page_item
-from hoasen.ingest.files import iter_paths
-from hoasen.ingest.http import HostTurns, SafeFetcher
-from hoasen.ingest.pipeline import Ingestor, Progress
-from hoasen.ingest.poll import PollOutcome, poll_due
 from hoasen.models import Article, IngestReport, ItemError, RawInput
-from hoasen.reports.service import ReportService
 from hoasen.settings import Settings
-from hoasen.store.analysis import AnalysisStore, StoryRow
-from hoasen.store.db import Source, Store, StoredArticle
-from hoasen.store.search import SearchHit, SearchIndex
 
+# The parts below load on first use: a command such as `search` or `extract` needs one or two
+# of them, and together they cost seconds of start-up (SciPy, datasketch, trafilatura, ...).
 if TYPE_CHECKING:
     from hoasen.alerts.desk import AlertDesk
+    from hoasen.analyze.gazetteer import Entity
+    from hoasen.analyze.language import LanguageDetector
+    from hoasen.analyze.pipeline import AnalysisReport, Pipeline
     from hoasen.exchange.receive import ExchangeInbox
     from hoasen.exchange.service import ExchangeDesk
+    from hoasen.ingest.http import HostTurns
+    from hoasen.ingest.pipeline import Ingestor, Progress
+    from hoasen.ingest.poll import PollOutcome
     from hoasen.jobs.desk import JobsDesk
     from hoasen.publish.editions import EditionDesk
     from hoasen.publish.mailing import MailingDesk
@@ -40,6 +38,10 @@ if TYPE_CHECKING:
     from hoasen.registers.desk import RegisterDesk
     from hoasen.registers.partners import PartnerDesk
     from hoasen.reports.schedules import ReportScheduleDesk
+    from hoasen.reports.service import ReportService
+    from hoasen.store.analysis import AnalysisStore, StoryRow
+    from hoasen.store.db import Source, Store, StoredArticle
+    from hoasen.store.search import SearchHit, SearchIndex
     from hoasen.translate.service import TranslationDesk
 
 AnalysisProgress = Callable[[int, int], None]
@@ -52,14 +54,32 @@ class Desk:
         self, settings: Settings, store: Store | None = None, turns: HostTurns | None = None
     ) -> None:
         self.settings = settings
-        self.store = store or Store.open(settings.database_url)
+        self._store = store
+        self._store_lock = threading.Lock()
         self.turns = turns  # a worker's per-host turns shared with the other workers
 
+    @property
+    def store(self) -> Store:
+        """The database, opened (and migrated) on first use: `extract` never needs it, and
+        the database layer alone costs ~0.3 s of start-up. Thread-safe: a web app's first
+        requests may arrive together."""
+        store = self._store
+        if store is None:
+            with self._store_lock:
+                if self._store is None:
+                    from hoasen.store.db import Store
+
+                    self._store = Store.open(self.settings.database_url)
+                store = self._store
+        return store
+
     def close(self) -> None:
-        """Release the database (and the task queue's connections, if opened)."""
+        """Release the database if it was opened (and the task queue's connections, if
+        opened)."""
         if "jobs" in self.__dict__:
             self.jobs.close()
-        self.store.close()
+        if self._store is not None:
+            self._store.close()
 
     def __enter__(self) -> Desk:
         return self
@@ -70,26 +90,43 @@ class Desk:
     @cached_property
     def search_index(self) -> SearchIndex:
         """The search index of this store (its analyzer loads lazily)."""
+        from hoasen.store.search import SearchIndex
+
         return SearchIndex(self.store)
 
     @cached_property
     def ingestor(self) -> Ingestor:
         """The ingest pipeline for this store."""
-        return Ingestor(self.store, self.settings, index=self.search_index)
+        from hoasen.ingest.pipeline import Ingestor
+
+        return Ingestor(self.store, self.settings, detector=self.detector, index=self.search_index)
+
+    @cached_property
+    def detector(self) -> LanguageDetector:
+        """The language detector of this run (its models load on first use)."""
+        from hoasen.analyze.language import make_detector
+
+        return make_detector(self.settings)
 
     @cached_property
     def pipeline(self) -> Pipeline:
         """The analysis stages of this store (models load on first use)."""
+        from hoasen.analyze.pipeline import Pipeline
+
         return Pipeline(self.store, self.settings)
 
     @cached_property
     def results(self) -> AnalysisStore:
         """Stored analysis output: entities, figures, topics, stories."""
+        from hoasen.store.analysis import AnalysisStore
+
         return AnalysisStore(self.store)
 
     @cached_property
     def reports(self) -> ReportService:
         """Monitoring reports and their numbered register."""
+        from hoasen.reports.service import ReportService
+
         return ReportService(
             self.store,
             self.settings,
@@ -189,6 +226,8 @@ class Desk:
     ) -> IngestReport:
         """Ingest local files/folders, one-off feeds, single pages and ready-made items into
         the database, then analyse the new articles (unless `analyze_on_ingest` is off)."""
+        from hoasen.ingest.files import iter_paths
+
         source = self.store.get_source(source_name) if source_name else None
         report = IngestReport()
         if paths:
@@ -235,6 +274,9 @@ class Desk:
     async def _fetch_one_off(
         self, feeds: Sequence[str], urls: Sequence[str], source_name: str | None
     ) -> list[RawInput | ItemError]:
+        from hoasen.ingest.feeds import feed_items, page_item
+        from hoasen.ingest.http import SafeFetcher
+
         out: list[RawInput | ItemError] = []
         async with SafeFetcher(self.settings) as fetcher:
             for feed_url in feeds:
@@ -271,6 +313,8 @@ class Desk:
     ) -> tuple[IngestReport, list[PollOutcome]]:
         """Poll every due source (or the named ones) and ingest what they bring (then analyse
         it, unless `analyze` is off: a worker hands the analysis to another task)."""
+        from hoasen.ingest.poll import poll_due
+
         report = IngestReport()
 
         def handle(source: Source, items: list[RawInput | ItemError]) -> None:
@@ -292,8 +336,11 @@ class Desk:
     # ---------------------------------------------------------------- reading
 
     def extract(self, item: RawInput) -> Article:
-        """Parse, clean and detect the language of one page or file without storing it."""
-        return self.ingestor.prepare(item)
+        """Parse, clean and detect the language of one page or file without storing it (no
+        Ingestor is built: its deduper and search index are not needed)."""
+        from hoasen.ingest.pipeline import prepare
+
+        return prepare(item, self.settings, self.detector)
 
     def search(
         self,

@@ -96,12 +96,18 @@ def _prefix(text: str, limit: int = PREFIX_CHARS) -> str:
 
 
 class LinguaDetector:
-    """lingua-language-detector restricted to the configured languages, models preloaded.
+    """lingua-language-detector restricted to the configured languages.
 
-    Built once per instance because loading the models is slow; reuse one per run.
+    Lingua's models load lazily, on the first text that needs them: only the languages its
+    rule filter keeps for a text's alphabet, and only the n-gram sizes used for the text's
+    length (trigrams alone from 120 characters). Preloading every configured language cost
+    ~4 s of CPU on each start, although one Latin-script page needs ~0.1 s of it; the
+    guesses are the same either way (the same models, read later). Loaded models stay
+    cached in the process, so reuse one detector per run. `preload` loads every configured
+    language's models up front (for timing detection alone, without the loading).
     """
 
-    def __init__(self, languages: Sequence[str]) -> None:
+    def __init__(self, languages: Sequence[str], preload: bool = False) -> None:
         codes: list[str] = []
         lingua_languages: list[Language] = []
         for raw in languages:
@@ -122,11 +128,10 @@ class LinguaDetector:
         self.name = f"lingua-{version('lingua-language-detector')}"
         self._lingua = None
         if len(lingua_languages) >= 2:
-            self._lingua = (
-                LanguageDetectorBuilder.from_languages(*lingua_languages)
-                .with_preloaded_language_models()
-                .build()
-            )
+            builder = LanguageDetectorBuilder.from_languages(*lingua_languages)
+            if preload:
+                builder = builder.with_preloaded_language_models()
+            self._lingua = builder.build()
 
     def detect(self, text: str) -> LanguageGuess:
         """Best configured language for `text` (a bounded prefix is read) and its confidence."""

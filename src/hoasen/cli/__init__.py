@@ -2,11 +2,14 @@
 
 Domain errors become a plain message on stderr and the error's exit code; `--json` output is
 always a single JSON document on stdout (progress goes to stderr).
+
+Start-up is kept light (tests/test_cli_startup.py, bench/cli.py): the cli modules import the desk,
+store, analysis, web... only inside the commands that use them (names for type hints only under
+TYPE_CHECKING, quoted), and, unlike the rest of hoasen, do without `from __future__ import
+annotations`: Typer reads every command's annotations at start-up, and strings would be evaluated
+four times per command instead of once at import.
 """
 
-from __future__ import annotations
-
-import asyncio
 import json
 import sys
 from collections.abc import Iterator
@@ -14,20 +17,20 @@ from contextlib import contextmanager
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn
 from rich.table import Table
 
-from hoasen.desk import Desk
 from hoasen.errors import HoasenError, InputRejected, UsageError
-from hoasen.ingest.feeds import page_item
-from hoasen.ingest.files import iter_paths
-from hoasen.ingest.http import SafeFetcher
-from hoasen.models import IngestReport, ItemError, RawInput
 from hoasen.settings import Settings, load_settings
+
+if TYPE_CHECKING:
+    from rich.progress import Progress
+
+    from hoasen.desk import Desk
+    from hoasen.models import IngestReport, RawInput
 
 app = typer.Typer(
     help="hoasen: a multilingual foreign-information desk (monitor, search, report news).",
@@ -84,7 +87,10 @@ def _settings(ctx: typer.Context) -> Settings:
 
 
 @contextmanager
-def _desk(ctx: typer.Context) -> Iterator[Desk]:
+def _desk(ctx: typer.Context) -> "Iterator[Desk]":
+    """The Desk of the command's settings, with domain errors mapped to exit codes."""
+    from hoasen.desk import Desk
+
     with _errors(), Desk(_settings(ctx)) as desk:
         yield desk
 
@@ -116,7 +122,7 @@ def _parse_date(value: str | None, name: str) -> datetime | None:
 class _Ticker:
     """Progress callbacks for ingest (one per item) and the analysis that follows it."""
 
-    def __init__(self, bar: Progress | None, label: str) -> None:
+    def __init__(self, bar: "Progress | None", label: str) -> None:
         self.bar, self.label = bar, label
         self.task = bar.add_task(label, total=None) if bar else None
 
@@ -135,12 +141,14 @@ def _progress(label: str, quiet: bool) -> Iterator[_Ticker]:
     if quiet:
         yield _Ticker(None, label)
         return
+    from rich.progress import MofNCompleteColumn, Progress, SpinnerColumn, TextColumn
+
     columns = (SpinnerColumn(), TextColumn("{task.description}"), MofNCompleteColumn())
     with Progress(*columns, console=err, transient=True) as bar:
         yield _Ticker(bar, label)
 
 
-def _print_report(report: IngestReport) -> None:
+def _print_report(report: "IngestReport") -> None:
     out.print(
         f"Ingested [bold]{report.ingested}[/bold] articles, {report.duplicates} duplicates, "
         f"{report.skipped} already stored, {len(report.errors)} errors; "
@@ -166,6 +174,8 @@ def extract(
     as_json: JsonOpt = False,
 ) -> None:
     """Extract one page or file into a clean article, without storing it."""
+    from hoasen.desk import Desk
+
     with _errors():
         settings = _settings(ctx)
         item = _single_item(target, settings)
@@ -184,10 +194,17 @@ def extract(
     out.print(article.text, highlight=False)
 
 
-def _single_item(target: str, settings: Settings) -> RawInput:
-    if target.startswith(("http://", "https://")):
+def _single_item(target: str, settings: Settings) -> "RawInput":
+    """The one input of `extract`: a fetched page for a URL, else the single file at `target`."""
+    from hoasen.ingest.feeds import page_item
+    from hoasen.ingest.files import iter_paths
+    from hoasen.ingest.http import SafeFetcher
+    from hoasen.models import ItemError
 
-        async def fetch() -> RawInput:
+    if target.startswith(("http://", "https://")):
+        import asyncio
+
+        async def fetch() -> "RawInput":
             async with SafeFetcher(settings) as fetcher:
                 return await page_item(fetcher, target)
 
@@ -248,6 +265,8 @@ def fetch(
     as_json: JsonOpt = False,
 ) -> None:
     """Poll every due source now and ingest what is new."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
     with _desk(ctx) as desk:
         if source:
             for name in source:

@@ -2,18 +2,17 @@
 and `hoasen notifications`. Alerts fire by themselves after each analysis of new articles;
 `check` runs them by hand over what was stored lately, `digests` sends the due digests now."""
 
-from __future__ import annotations
-
 from datetime import timedelta
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 
-from hoasen.alerts.desk import AlertRun
 from hoasen.cli import JsonOpt, _desk, _parse_date, _print_json, app, out
 from hoasen.errors import UsageError
-from hoasen.store.schema import utcnow
+
+if TYPE_CHECKING:
+    from hoasen.alerts.desk import AlertRun
 
 alerts_app = typer.Typer(
     help="Alerts: saved searches and watches, delivered to the desk, by e-mail or on Telegram.",
@@ -24,7 +23,7 @@ app.add_typer(alerts_app, name="alerts")
 IdArg = Annotated[int, typer.Argument(help="The alert's id (see `hoasen alerts list`).")]
 
 
-def _print_run(run: AlertRun, what: str) -> None:
+def _print_run(run: "AlertRun", what: str) -> None:
     out.print(f"{what}: {run.hits} new hits, {run.delivered} delivered", highlight=False)
     for note in run.rehearsed:
         out.print(note, highlight=False)
@@ -214,6 +213,8 @@ def alerts_check(
     as_json: JsonOpt = False,
 ) -> None:
     """Run the active alerts over recently stored articles by hand."""
+    from hoasen.store.schema import utcnow
+
     start = _parse_date(since, "--since") or utcnow() - timedelta(days=1)
     with _desk(ctx) as desk:
         run = desk.alerts.check(start)

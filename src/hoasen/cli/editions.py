@@ -2,8 +2,6 @@
 (machine-translated through the translation desk or written by an editor), the status workflow
 draft → review → approved → published, rendering and the static site."""
 
-from __future__ import annotations
-
 from pathlib import Path
 from typing import Annotated, Any
 

@@ -1,8 +1,6 @@
 """Commands of the news exchange: export articles to partner formats, import partner documents,
 exchange plans, packages (build, approve, send), the ledger and per-partner statistics."""
 
-from __future__ import annotations
-
 import getpass
 import json
 from datetime import datetime, timedelta
@@ -25,7 +23,6 @@ from hoasen.cli import (
     out,
 )
 from hoasen.errors import NotFoundError
-from hoasen.exchange.plans import transport_config
 
 exchange_app = typer.Typer(
     help="News exchange with partner agencies (ninjs, NewsML-G2, Atom, JSON Feed).",
@@ -227,6 +224,8 @@ def plan_add(
     as_json: JsonOpt = False,
 ) -> None:
     """Add an exchange plan for a partner (checked: schedule, selection, transport)."""
+    from hoasen.exchange.plans import transport_config
+
     selection = {
         "query": query,
         "topics": topic or [],

@@ -1,8 +1,6 @@
 """Commands that receive from partners: `hoasen exchange receive` reads the watched folders of
 the inbound exchange plans now (what a scheduler runs every few minutes)."""
 
-from __future__ import annotations
-
 import getpass
 from typing import Annotated
 

@@ -2,8 +2,6 @@
 until stopped, `hoasen worker status` shows the queue's health, `hoasen jobs ...` lists runs,
 retries a failed one or ticks the scheduler by hand (for cron, or a server without workers)."""
 
-from __future__ import annotations
-
 from datetime import datetime
 from typing import Annotated
 

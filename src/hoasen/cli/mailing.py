@@ -3,19 +3,19 @@ address list from CSV or Excel, list members, blocklist an address), `hoasen cam
 test, send with a progress bar, resumable; status; cancel) and `hoasen mail bounces` (read
 delivery status notifications and abuse reports from a Maildir or mbox)."""
 
-from __future__ import annotations
-
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
 from hoasen.cli import JsonOpt, _desk, _print_json, _read_text, app, err, out
 from hoasen.errors import UsageError
-from hoasen.mail import Mailer
-from hoasen.publish.mailing import MailingDesk
+
+if TYPE_CHECKING:
+    from hoasen.desk import Desk
+    from hoasen.mail import Mailer
+    from hoasen.publish.mailing import MailingDesk
 
 lists_app = typer.Typer(help="Mailing lists and their subscribers.", no_args_is_help=True)
 campaign_app = typer.Typer(help="Mail campaigns to a mailing list.", no_args_is_help=True)
@@ -25,7 +25,14 @@ app.add_typer(campaign_app, name="campaign")
 app.add_typer(mail_app, name="mail")
 
 
-def _where(mailer: Mailer) -> str:
+def _mailing(desk: "Desk") -> "MailingDesk":
+    """The mailing desk over `desk` (imported here: mail and publishing load only when used)."""
+    from hoasen.publish.mailing import MailingDesk
+
+    return MailingDesk(desk)
+
+
+def _where(mailer: "Mailer") -> str:
     """Where messages went, said plainly (the outbox folder in a dry run)."""
     if mailer.dry_run:
         return f"no smtp_url is set: messages were written to the outbox folder {mailer.where}"
@@ -46,7 +53,7 @@ def lists_create(
 ) -> None:
     """Create a mailing list."""
     with _desk(ctx) as desk:
-        created = MailingDesk(desk).create_list(name, double_optin, language)
+        created = _mailing(desk).create_list(name, double_optin, language)
     if as_json:
         _print_json(created.as_json())
         return
@@ -57,7 +64,7 @@ def lists_create(
 def lists_list(ctx: typer.Context, as_json: JsonOpt = False) -> None:
     """List the mailing lists with their active members."""
     with _desk(ctx) as desk:
-        found = MailingDesk(desk).lists()
+        found = _mailing(desk).lists()
     if as_json:
         _print_json([m.as_json() for m in found])
         return
@@ -81,7 +88,7 @@ def lists_import(
 ) -> None:
     """Import subscribers; good rows are kept, bad rows reported with their row number."""
     with _desk(ctx) as desk:
-        report = MailingDesk(desk).import_subscribers(name, file)
+        report = _mailing(desk).import_subscribers(name, file)
     if as_json:
         _print_json(report.as_json())
         return
@@ -102,7 +109,7 @@ def lists_subscribers(
 ) -> None:
     """List a mailing list's subscribers with their statuses."""
     with _desk(ctx) as desk:
-        found = MailingDesk(desk).subscribers(name)
+        found = _mailing(desk).subscribers(name)
     if as_json:
         _print_json([s.as_json() for s in found])
         return
@@ -137,7 +144,7 @@ def campaign_new(
             raise UsageError(
                 "give one of --edition ISSUE, --report NUMBER or --subject S --body FILE"
             )
-        mailing = MailingDesk(desk)
+        mailing = _mailing(desk)
         if edition or report:
             campaign = mailing.campaign_from(list_name, edition=edition, report=report)
         else:
@@ -159,7 +166,7 @@ def campaign_test(
 ) -> None:
     """Send one test copy of a campaign."""
     with _desk(ctx) as desk:
-        mailing = MailingDesk(desk)
+        mailing = _mailing(desk)
         receipt = mailing.test_send(campaign_id, to)
     out.print(receipt, highlight=False)
     out.print(_where(mailing.mailer), highlight=False)
@@ -172,9 +179,17 @@ def campaign_send(
     as_json: JsonOpt = False,
 ) -> None:
     """Send a campaign to the list's active members; run it again to resume after a stop."""
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+    )
+
     columns = (TextColumn("Sending"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
     with _desk(ctx) as desk, Progress(*columns, console=err, transient=True) as bar:
-        mailing = MailingDesk(desk)
+        mailing = _mailing(desk)
         task = bar.add_task("send", total=None)
         report = mailing.send(
             campaign_id, lambda done, total: bar.update(task, completed=done, total=total)
@@ -198,7 +213,7 @@ def campaign_status(
 ) -> None:
     """Show where a campaign's send stands."""
     with _desk(ctx) as desk:
-        status = MailingDesk(desk).status(campaign_id)
+        status = _mailing(desk).status(campaign_id)
     if as_json:
         _print_json(status.as_json())
         return
@@ -215,7 +230,7 @@ def campaign_cancel(
 ) -> None:
     """Cancel a campaign: what is not sent yet is never sent."""
     with _desk(ctx) as desk:
-        mailing = MailingDesk(desk)
+        mailing = _mailing(desk)
         mailing.campaigns.cancel(campaign_id)
         status = mailing.status(campaign_id)
     if as_json:
@@ -236,7 +251,7 @@ def lists_blocklist(
 ) -> None:
     """Never mail an address again, on any list (an import cannot bring it back)."""
     with _desk(ctx) as desk:
-        subscriber = MailingDesk(desk).blocklist(email, reason)
+        subscriber = _mailing(desk).blocklist(email, reason)
     if as_json:
         _print_json(subscriber.as_json())
         return
@@ -251,7 +266,7 @@ def mail_bounces(
 ) -> None:
     """Read bounce reports (RFC 3464) and complaints (ARF) from a mailbox and apply them."""
     with _desk(ctx) as desk:
-        report = MailingDesk(desk).bounces.read_mailbox(source)
+        report = _mailing(desk).bounces.read_mailbox(source)
     if as_json:
         _print_json(report.as_json())
         return

@@ -2,8 +2,6 @@
 and export iCalendar, CSV and XLSX, find an event's coverage, make its thematic report and hand
 out a calendar subscription token."""
 
-from __future__ import annotations
-
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Annotated
@@ -15,7 +13,6 @@ from rich.table import Table
 from hoasen.cli import JsonOpt, _desk, _print_json, err, out
 from hoasen.cli.registers_cli import _show_import, register_app
 from hoasen.errors import UsageError
-from hoasen.registers.events import period_days
 
 events_app = typer.Typer(
     help="The events calendar: festivals, forums, conferences, anniversaries, visits.",
@@ -128,6 +125,8 @@ def events_list(
     as_json: JsonOpt = False,
 ) -> None:
     """List events (or their occurrences in a year or month, recurring ones expanded)."""
+    from hoasen.registers.events import period_days
+
     with _desk(ctx) as desk:
         events = desk.registers.events
         if year is None:

@@ -1,8 +1,6 @@
 """Commands of the partner register: partners, their contacts, the cooperation agreements made
 with them and the activities under each agreement."""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 import typer

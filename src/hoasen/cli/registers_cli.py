@@ -4,8 +4,6 @@ their permits, the yearly statistics, and the people named in them (show, export
 `register_app` is the `register` group; the events calendar adds its `events` group to it.
 """
 
-from __future__ import annotations
-
 import getpass
 from datetime import date
 from pathlib import Path

@@ -1,7 +1,5 @@
 """Report commands: `report daily|weekly|monthly|thematic`, `report show`, `reports`."""
 
-from __future__ import annotations
-
 import re
 import sys
 from datetime import date
@@ -14,7 +12,6 @@ from rich.table import Table
 from hoasen.cli import JsonOpt, _desk, _print_json, app, err, out
 from hoasen.errors import UsageError
 from hoasen.reports import EXTENSIONS, FORMATS
-from hoasen.reports.build import ReportFilters
 
 report_app = typer.Typer(
     help="Write a numbered monitoring report, or show a registered one.", no_args_is_help=True
@@ -111,6 +108,8 @@ def _make(
     title: str | None,
     by: str | None,
 ) -> None:
+    from hoasen.reports.build import ReportFilters
+
     with _desk(ctx) as desk:
         if fmt not in FORMATS:
             raise UsageError(f"unknown report format {fmt!r}; formats: {', '.join(FORMATS)}")

@@ -1,11 +1,9 @@
 """Report schedule commands, `hoasen report schedule ...`: add, list, show, edit, enable,
 disable, remove, and run one by hand (idempotent: the same instant is built and mailed once)."""
 
-from __future__ import annotations
-
 import getpass
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
@@ -23,9 +21,10 @@ from hoasen.cli.reports import (
 )
 from hoasen.errors import UsageError
 from hoasen.reports import FORMATS
-from hoasen.reports.schedule_times import WEEKDAYS
-from hoasen.reports.schedules import ReportScheduleDesk, ScheduleRun
-from hoasen.store.schedules import ScheduleRow
+
+if TYPE_CHECKING:
+    from hoasen.reports.schedules import ReportScheduleDesk, ScheduleRun
+    from hoasen.store.schedules import ScheduleRow
 
 schedule_app = typer.Typer(
     help="Report schedules: a daily, weekly or monthly report built at a time in the office "
@@ -87,7 +86,9 @@ def _filters(
     return found or None
 
 
-def _when(schedule: ScheduleRow) -> str:
+def _when(schedule: "ScheduleRow") -> str:
+    from hoasen.reports.schedule_times import WEEKDAYS
+
     if schedule.kind == "weekly" and schedule.weekday is not None:
         return f"weekly {WEEKDAYS[schedule.weekday]} {schedule.at}"
     if schedule.kind == "monthly":
@@ -95,11 +96,11 @@ def _when(schedule: ScheduleRow) -> str:
     return f"daily {schedule.at}"
 
 
-def _local(schedules: ReportScheduleDesk, value: datetime | None) -> str:
+def _local(schedules: "ReportScheduleDesk", value: datetime | None) -> str:
     return value.astimezone(schedules.zone).strftime("%Y-%m-%d %H:%M") if value else "-"
 
 
-def _parse_at(value: str | None, schedules: ReportScheduleDesk) -> datetime | None:
+def _parse_at(value: str | None, schedules: "ReportScheduleDesk") -> datetime | None:
     """--at as an instant: a date or date-time, read in the office time zone without a zone."""
     if value is None:
         return None
@@ -275,7 +276,7 @@ def schedule_remove(ctx: typer.Context, name: NameArg) -> None:
     out.print(f"Removed {row.name!r}.")
 
 
-def _print_run(run: ScheduleRun) -> None:
+def _print_run(run: "ScheduleRun") -> None:
     made = "made now" if run.created else "already made"
     out.print(f"Report {run.number} ({made}) for {run.key}.", highlight=False)
     if run.sent:

@@ -1,20 +1,19 @@
 """Commands of the translation desk: translate, the termbase, the translation memory and QA."""
 
-from __future__ import annotations
-
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
-from hoasen.cli import JsonOpt, _errors, _print_json, _read_text, _settings, app, err, out
-from hoasen.desk import Desk
+from hoasen.cli import JsonOpt, _desk, _errors, _print_json, _read_text, _settings, app, err, out
 from hoasen.errors import UsageError
 from hoasen.settings import Settings
+
+if TYPE_CHECKING:
+    from hoasen.desk import Desk
 
 termbase_app = typer.Typer(
     help="The termbase: names and terms per language (built on the gazetteer).",
@@ -34,9 +33,11 @@ FromOpt = Annotated[
 ]
 
 
-def _quiet_desk(settings: Settings) -> Desk:
+def _quiet_desk(settings: Settings) -> "Desk":
     """The configured database when it exists; else a throwaway one in memory, so reading a
     text file creates no database as a side effect (the bundled termbase still applies)."""
+    from hoasen.desk import Desk
+
     url = settings.database_url
     if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).exists():
         from dataclasses import replace
@@ -47,6 +48,9 @@ def _quiet_desk(settings: Settings) -> Desk:
 
 @contextmanager
 def _bar(label: str) -> Iterator[Any]:
+    """A progress bar on stderr, yielding its `tick(done, total)` callback."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
     with Progress(
         TextColumn(label), BarColumn(), MofNCompleteColumn(), console=err, transient=True
     ) as bar:
@@ -95,6 +99,8 @@ def translate(
             raise UsageError("say which language to translate into: --to en (or vi, zh...)")
         settings = _settings(ctx)
         if what.isdigit():
+            from hoasen.desk import Desk
+
             with Desk(settings) as desk, _bar("Translating") as tick:
                 stored = desk.translation.translate_article(
                     int(what), to, engine, termbase=not no_termbase, by="cli", progress=tick
@@ -177,7 +183,7 @@ def translations_list(
     as_json: JsonOpt = False,
 ) -> None:
     """Stored translations, newest first."""
-    with _errors(), Desk(_settings(ctx)) as desk:
+    with _desk(ctx) as desk:
         rows, total = desk.translation.records.listing(status=status, lang=lang, limit=limit)
     if as_json:
         _print_json({"total": total, "translations": [r.as_json(False) for r in rows]})
@@ -197,7 +203,7 @@ def translations_show(
     as_json: JsonOpt = False,
 ) -> None:
     """One translation segment by segment, with its QA flags."""
-    with _errors(), Desk(_settings(ctx)) as desk:
+    with _desk(ctx) as desk:
         found = desk.translation.records.get(translation_id)
     if as_json:
         _print_json(found.as_json())
@@ -216,7 +222,7 @@ def translations_status(
     by: Annotated[str, typer.Option("--by", help="Who reviews or approves.")] = "cli",
 ) -> None:
     """Review or approve a translation (approved segments enter the memory)."""
-    with _errors(), Desk(_settings(ctx)) as desk:
+    with _desk(ctx) as desk:
         found = desk.translation.set_status(translation_id, status, by)
     out.print(f"translation {found.id} is {found.status}", highlight=False)
 
@@ -231,7 +237,7 @@ def termbase_import(
     as_json: JsonOpt = False,
 ) -> None:
     """Import terms from TBX-Basic or CSV: all of the file or, on any error, none of it."""
-    with _errors(), Desk(_settings(ctx)) as desk:
+    with _desk(ctx) as desk:
         result = desk.translation.import_terms(path)
     if as_json:
         _print_json(result)
@@ -253,7 +259,7 @@ def termbase_export(
     ] = False,
 ) -> None:
     """Export the termbase as TBX-Basic or CSV."""
-    with _errors(), Desk(_settings(ctx)) as desk:
+    with _desk(ctx) as desk:
         count = desk.translation.export_terms(output, fmt, everything)
     out.print(f"wrote {count} concepts to {output}", highlight=False)
 
@@ -267,7 +273,7 @@ def termbase_list(
     as_json: JsonOpt = False,
 ) -> None:
     """Concepts of the termbase with their preferred, admitted and forbidden terms."""
-    with _errors(), Desk(_settings(ctx)) as desk:
+    with _desk(ctx) as desk:
         found, total = desk.translation.list_terms(query, lang, limit)
     if as_json:
         _print_json({"total": total, "concepts": found})
@@ -331,7 +337,7 @@ def tm_import(
     as_json: JsonOpt = False,
 ) -> None:
     """Import segment pairs from TMX: all of the file or, on any error, none of it."""
-    with _errors(), Desk(_settings(ctx)) as desk:
+    with _desk(ctx) as desk:
         result = desk.translation.import_memory(path)
     if as_json:
         _print_json(result)
@@ -349,7 +355,7 @@ def tm_export(
     path: Annotated[Path, typer.Argument(help="The TMX file to write.")],
 ) -> None:
     """Export the whole memory as TMX 1.4b."""
-    with _errors(), Desk(_settings(ctx)) as desk:
+    with _desk(ctx) as desk:
         count = desk.translation.export_memory(path)
     out.print(f"wrote {count} segment pairs to {path}", highlight=False)
 

@@ -1,18 +1,14 @@
 """Commands over the analysis: entities, figures, topics, stories, `analyze` and the gazetteer."""
 
-from __future__ import annotations
-
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from hoasen.analyze.pipeline import STAGES
 from hoasen.cli import (
     JsonOpt,
     SinceOpt,
@@ -28,9 +24,15 @@ from hoasen.cli import (
     err,
     out,
 )
-from hoasen.desk import AnalysisProgress, Desk
 from hoasen.errors import UsageError
 from hoasen.settings import Settings
+
+if TYPE_CHECKING:
+    from hoasen.desk import AnalysisProgress, Desk
+
+# hoasen.analyze.pipeline.STAGES, written out so the help loads no analysis models;
+# tests/test_cli_startup.py checks the two agree.
+STAGES = ("entities", "figures", "embeddings", "topics", "stories")
 
 topics_app = typer.Typer(help="Topic taxonomy, training and prediction.", no_args_is_help=True)
 gazetteer_app = typer.Typer(help="The multilingual gazetteer of entities.", no_args_is_help=True)
@@ -39,8 +41,16 @@ app.add_typer(gazetteer_app, name="gazetteer")
 
 
 @contextmanager
-def analysis_bar(label: str = "Analysing") -> Iterator[AnalysisProgress]:
+def analysis_bar(label: str = "Analysing") -> "Iterator[AnalysisProgress]":
     """A progress bar with time remaining, on stderr."""
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+    )
+
     columns = (
         TextColumn(label),
         BarColumn(),
@@ -56,9 +66,11 @@ def analysis_bar(label: str = "Analysing") -> Iterator[AnalysisProgress]:
         yield tick
 
 
-def _local_desk(settings: Settings) -> Desk | None:
+def _local_desk(settings: Settings) -> "Desk | None":
     """A Desk when the configured database exists (for imported gazetteer entries), else None:
     reading a text file should not create a database as a side effect."""
+    from hoasen.desk import Desk
+
     url = settings.database_url
     if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).exists():
         return None

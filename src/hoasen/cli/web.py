@@ -1,22 +1,27 @@
 """Web desk commands: `serve` runs the desk and its API; `user ...` manages accounts and tokens
 (there is no default account: the first admin is made with `hoasen user add NAME --role admin`)."""
 
-from __future__ import annotations
-
 import contextlib
 import os
 import sys
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 
 from hoasen.cli import JsonOpt, State, _desk, _errors, _print_json, _settings, app, err, out
 from hoasen.errors import UsageError
-from hoasen.web.auth import ROLES, Accounts
+
+if TYPE_CHECKING:
+    from hoasen.desk import Desk
+    from hoasen.web.auth import Accounts
 
 user_app = typer.Typer(help="Web desk accounts, roles and API tokens.", no_args_is_help=True)
 app.add_typer(user_app, name="user")
+
+# hoasen.web.auth.ROLES, written out so the help loads no web or database modules;
+# tests/test_cli_startup.py checks the two agree.
+ROLES = ("viewer", "editor", "registrar", "admin")
 
 RoleOpt = Annotated[str, typer.Option("--role", help=f"One of {', '.join(ROLES)}.")]
 StdinOpt = Annotated[
@@ -26,6 +31,13 @@ StdinOpt = Annotated[
     ),
 ]
 NameArg = Annotated[str, typer.Argument(help="The user's login name.")]
+
+
+def _accounts(desk: "Desk") -> "Accounts":
+    """The accounts of the desk's database (imported here: the web modules load only when used)."""
+    from hoasen.web.auth import Accounts
+
+    return Accounts(desk.store)
 
 
 def _stdin_password() -> str:
@@ -71,7 +83,7 @@ def serve(
         check_web_settings(settings)
         desk = Desk(settings)
         try:
-            if not Accounts(desk.store).list_users():
+            if not _accounts(desk).list_users():
                 err.print(
                     "no users yet: create one with `hoasen user add NAME --role admin`",
                     highlight=False,
@@ -108,7 +120,7 @@ def user_add(
     """Create a user; without --password-stdin a strong random password is made and printed."""
     with _desk(ctx) as desk:
         password = _stdin_password() if password_stdin else None
-        user, made = Accounts(desk.store).add_user(name, role, password)
+        user, made = _accounts(desk).add_user(name, role, password)
         out.print(f"created {user.name} ({user.role})", highlight=False)
         if password is None:
             out.print(f"password: {made}", highlight=False, soft_wrap=True)
@@ -119,7 +131,7 @@ def user_add(
 def user_list(ctx: typer.Context, as_json: JsonOpt = False) -> None:
     """List users with their roles."""
     with _desk(ctx) as desk:
-        users = Accounts(desk.store).list_users()
+        users = _accounts(desk).list_users()
     if as_json:
         _print_json([u.as_json() for u in users])
         return
@@ -137,7 +149,7 @@ def user_role(
 ) -> None:
     """Give a user another role."""
     with _desk(ctx) as desk:
-        user = Accounts(desk.store).set_role(name, role)
+        user = _accounts(desk).set_role(name, role)
     out.print(f"{user.name} is now {user.role}", highlight=False)
 
 
@@ -146,7 +158,7 @@ def user_password(ctx: typer.Context, name: NameArg, password_stdin: StdinOpt = 
     """Reset a user's password (random and printed unless read from standard input)."""
     with _desk(ctx) as desk:
         password = _stdin_password() if password_stdin else None
-        made = Accounts(desk.store).set_password(name, password)
+        made = _accounts(desk).set_password(name, password)
     out.print(f"password of {name} changed; their browsers are signed out", highlight=False)
     if password is None:
         out.print(f"password: {made}", highlight=False, soft_wrap=True)
@@ -156,7 +168,7 @@ def user_password(ctx: typer.Context, name: NameArg, password_stdin: StdinOpt = 
 def user_deactivate(ctx: typer.Context, name: NameArg) -> None:
     """Lock a user out: sessions end, API tokens stop working."""
     with _desk(ctx) as desk:
-        Accounts(desk.store).deactivate(name)
+        _accounts(desk).deactivate(name)
     out.print(f"{name} is deactivated", highlight=False)
 
 
@@ -168,7 +180,7 @@ def user_token(
 ) -> None:
     """Make an API token for a user and print it (only its hash is kept: copy it now)."""
     with _desk(ctx) as desk:
-        accounts = Accounts(desk.store)
+        accounts = _accounts(desk)
         token = accounts.create_token(accounts.get_user(name), label)
     sys.stdout.write(token + "\n")
     err.print("send it as `Authorization: Bearer <token>`; it is shown only now", highlight=False)

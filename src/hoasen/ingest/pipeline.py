@@ -6,23 +6,27 @@ rejection is reported with its reason (and kept in `ingest_errors`).
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import replace
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from sqlalchemy import Connection
-
 from hoasen.analyze.clean import boilerplate_key, strip_learned
-from hoasen.analyze.dedupe import Deduper, content_hash
 from hoasen.analyze.language import LanguageDetector, make_detector
 from hoasen.errors import InputRejected
 from hoasen.ingest.formats import parse, split_items
 from hoasen.models import Article, IngestReport, ItemError, RawInput
 from hoasen.settings import Settings
-from hoasen.store.db import Source, Store, content_sha256
-from hoasen.store.search import SearchIndex
+
+if TYPE_CHECKING:  # loaded when an Ingestor is built: `extract` needs none of them
+    from sqlalchemy import Connection
+
+    from hoasen.analyze.dedupe import Deduper
+    from hoasen.store.db import Source, Store
+    from hoasen.store.search import SearchIndex
 
 Progress = Callable[[str], None]
 
@@ -38,6 +42,9 @@ class Ingestor:
         index: SearchIndex | None = None,
         deduper: Deduper | None = None,
     ) -> None:
+        from hoasen.analyze.dedupe import Deduper
+        from hoasen.store.search import SearchIndex
+
         self.store = store
         self.settings = settings
         self.detector = detector or make_detector(settings)
@@ -74,6 +81,8 @@ class Ingestor:
                 yield ItemError(item.origin, exc.reason)
 
     def _ingest_one(self, raw: RawInput, source: Source | None, report: IngestReport) -> None:
+        from hoasen.analyze.dedupe import content_hash
+
         sha = input_identity(raw)
         if self.store.find_raw(sha) is not None:
             report.skipped += 1
@@ -119,24 +128,7 @@ class Ingestor:
 
     def prepare(self, raw: RawInput) -> Article:
         """Parse, clean and detect the language of one item, without storing it."""
-        article = parse(raw)
-        if not article.text.strip():
-            raise InputRejected("no article text found")
-        if article.fetched is None and raw.fetched is not None:
-            article = replace(article, fetched=raw.fetched)
-        if article.source_name is None and raw.source_name is not None:
-            article = replace(article, source_name=raw.source_name)
-        if article.published is None:  # nothing said when: the time it was first seen, marked
-            seen = article.fetched or datetime.now(UTC)
-            article = replace(article, fetched=seen, published=seen, published_source="first_seen")
-        if article.language not in self.settings.languages:
-            guess = self.detector.detect(f"{article.title}\n{article.text}")
-            article = replace(
-                article, language=guess.language, language_confidence=guess.confidence
-            )
-        elif article.language_confidence is None:
-            article = replace(article, language_confidence=1.0)
-        return article
+        return prepare(raw, self.settings, self.detector)
 
     def _source_id(self, name: str | None) -> int | None:
         if name is None:
@@ -155,6 +147,30 @@ class Ingestor:
         return article if text == article.text else replace(article, text=text)
 
 
+def prepare(raw: RawInput, settings: Settings, detector: LanguageDetector) -> Article:
+    """Parse, clean and detect the language of one item, without storing it.
+
+    A function of its own so `hoasen extract` runs it without an Ingestor (whose deduper and
+    search index load datasketch, SciPy and the database layer).
+    """
+    article = parse(raw)
+    if not article.text.strip():
+        raise InputRejected("no article text found")
+    if article.fetched is None and raw.fetched is not None:
+        article = replace(article, fetched=raw.fetched)
+    if article.source_name is None and raw.source_name is not None:
+        article = replace(article, source_name=raw.source_name)
+    if article.published is None:  # nothing said when: the time it was first seen, marked
+        seen = article.fetched or datetime.now(UTC)
+        article = replace(article, fetched=seen, published=seen, published_source="first_seen")
+    if article.language not in settings.languages:
+        guess = detector.detect(f"{article.title}\n{article.text}")
+        article = replace(article, language=guess.language, language_confidence=guess.confidence)
+    elif article.language_confidence is None:
+        article = replace(article, language_confidence=1.0)
+    return article
+
+
 def input_identity(raw: RawInput) -> str:
     """Hash of where an input came from plus its bytes.
 
@@ -162,7 +178,8 @@ def input_identity(raw: RawInput) -> str:
     bytes arriving from another file or address are stored as a duplicate of the first copy.
     """
     where = raw.url or os.path.abspath(raw.origin)
-    return content_sha256(where.encode("utf-8") + b"\0" + raw.data)
+    # the same digest as hoasen.store.db.content_sha256, without loading the database layer
+    return hashlib.sha256(where.encode("utf-8") + b"\0" + raw.data).hexdigest()
 
 
 def _boilerplate_source(source_id: int | None, article: Article) -> str | None:

@@ -1,0 +1,58 @@
+"""Start-up time of the command line: `hoasen --help` and `hoasen sources --help` as fresh
+processes, against `python -c pass` as the floor no command can go under.
+
+Each is run 5 times; wall time is reported as the best and the median run, and so is the CPU
+time (user + sys, from resource.getrusage(RUSAGE_CHILDREN) around each run), which a busy
+machine disturbs much less than the wall clock.
+"""
+
+from __future__ import annotations
+
+import resource
+import statistics
+import subprocess
+import sys
+import time
+
+RUNS = 5
+COMMANDS = {
+    "python -c pass": ["-c", "pass"],
+    "hoasen --help": ["-m", "hoasen", "--help"],
+    "hoasen sources --help": ["-m", "hoasen", "sources", "--help"],
+}
+
+
+def _child_cpu() -> float:
+    """CPU seconds (user + sys) used so far by this process's finished children."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _time(args: list[str]) -> tuple[float, float]:
+    """Wall and CPU seconds of one `python ARGS` run (its output discarded)."""
+    cpu = _child_cpu()
+    start = time.perf_counter()
+    subprocess.run([sys.executable, *args], stdout=subprocess.DEVNULL, check=True)
+    return time.perf_counter() - start, _child_cpu() - cpu
+
+
+def run(runs: int = RUNS) -> dict[str, float]:
+    """Best and median wall and CPU milliseconds of each command over `runs` runs."""
+    results: dict[str, float] = {}
+    for name, args in COMMANDS.items():
+        _time(args)  # warm-up: byte-code compiled, files in the page cache
+        walls, cpus = zip(*(_time(args) for _ in range(runs)), strict=True)
+        results[f"{name} wall best ms"] = min(walls) * 1000
+        results[f"{name} wall median ms"] = statistics.median(walls) * 1000
+        results[f"{name} cpu best ms"] = min(cpus) * 1000
+        results[f"{name} cpu median ms"] = statistics.median(cpus) * 1000
+        print(
+            f"{name}: wall {min(walls) * 1000:.0f} ms best, cpu {min(cpus) * 1000:.0f} ms best",
+            flush=True,
+        )
+    return results
+
+
+if __name__ == "__main__":
+    for key, value in run().items():
+        print(f"{key:40} {value:10.1f}")
