@@ -1,7 +1,7 @@
 """`make bench`: ingest and analysis throughput, search latency and report build time on 100k
 articles, feed polling, translation QA alone on 10,000 segment pairs, and the local zh→en engine
-with and without the termbase enforced, and the task queue's pipeline throughput with 1, 2 and 4
-workers.
+with and without the termbase enforced, the task queue's pipeline throughput with 1, 2 and 4
+workers, and the command line's start-up time (`hoasen --help`; `search` and `extract` whole).
 
 Results are printed as a table and written to bench/results.json (with the machine) so the README
 numbers can be checked.
@@ -30,6 +30,8 @@ BENCHES = (
     "editions",
     "campaign",
     "workers",
+    "cli",
+    "startup",
 )
 
 
@@ -67,12 +69,14 @@ def main(argv: list[str] | None = None) -> int:
         analysis,
         api,
         campaign,
+        cli,
         editions,
         ingest,
         poll,
         qa,
         reports,
         search,
+        startup,
         translate,
         workers,
     )
@@ -95,6 +99,8 @@ def main(argv: list[str] | None = None) -> int:
         "editions": lambda: editions.run(args.data),
         "campaign": lambda: campaign.run(),
         "workers": lambda: workers.run(args.data),
+        "cli": lambda: cli.run(),
+        "startup": lambda: startup.run(args.cache),
     }
     for name in args.only:
         print(f"== {name}", flush=True)

@@ -4,11 +4,13 @@ bundled CJK faces are embedded per language, and large or empty reports render."
 from __future__ import annotations
 
 import io
+import re
 from typing import Any
 
 from pypdf import PdfReader
 
 from hoasen.reports.pdf import render_pdf
+from hoasen.reports.view import build_view
 from test_report_html import empty_doc, load_doc
 
 
@@ -88,3 +90,32 @@ def test_english_and_large_appendix() -> None:
     assert "Appendix: articles" in text
     assert "-300" in text.replace("\n", "")  # the last article's link
     assert len(reader.pages) > 5
+
+
+def test_monthly_appendix_lists_every_article_with_its_link() -> None:
+    """The print appendix (plain lines, links added after layout) keeps every article with
+    every field, in order, and each web link as a link annotation."""
+    doc = big_document(120)
+    doc["kind"] = "monthly"
+    doc["articles"][5]["title_translated"] = "Bản dịch của tiêu đề"
+    doc["articles"][7]["url"] = "file:///etc/passwd"  # shown, never a link
+    view = build_view(doc)
+    reader, text = pdf_text(render_pdf(doc))
+    appendix = text[text.index(view.gettext("Appendix: articles")) :]
+    appendix = re.sub(r"12/BC-TTTT-T \d+ / \d+", " ", appendix)  # footers between pages
+    flowing = " ".join(appendix.split())
+    compact = "".join(appendix.split())  # URLs may wrap anywhere
+    at = 0
+    for a in view.articles:
+        entry = f"{a.id}. {a.title}" + (f" ({a.translated})" if a.translated else "")
+        found = flowing.find(f"{entry} · {a.source} · {a.date} · {a.language}", at)
+        assert found >= at, entry
+        at = found
+        assert a.url.replace(" ", "") in compact
+    links = {
+        str(annot.get_object()["/A"]["/URI"])
+        for page in reader.pages
+        for annot in page.get("/Annots") or []
+    }
+    assert links == {a.href for a in view.articles if a.href}
+    assert "file:///etc/passwd" not in links and "(Bản dịch của tiêu đề)" in flowing

@@ -13,12 +13,15 @@ from weasyprint.text.fonts import FontConfiguration
 CJK_PACKAGE = "noto_cjk_sans_otc"
 CJK_FILE = "NotoSansCJK-Regular.ttc"
 DEFAULT_FACE = "Noto Sans CJK SC"
-# Text tagged with a CJK language gets that language's glyph forms.
+# Text tagged with a CJK language gets that language's glyph forms (later entries win).
+FACES_BY_LANGUAGE = (
+    (("zh",), "Noto Sans CJK SC"),
+    (("zh-Hant", "zh-TW", "zh-HK"), "Noto Sans CJK TC"),
+    (("ja",), "Noto Sans CJK JP"),
+    (("ko",), "Noto Sans CJK KR"),
+)
 LANGUAGE_FACES = {
-    ":lang(zh)": "Noto Sans CJK SC",
-    ":lang(zh-Hant), :lang(zh-TW), :lang(zh-HK)": "Noto Sans CJK TC",
-    ":lang(ja)": "Noto Sans CJK JP",
-    ":lang(ko)": "Noto Sans CJK KR",
+    ", ".join(f":lang({tag})" for tag in tags): face for tags, face in FACES_BY_LANGUAGE
 }
 FALLBACK = '"DejaVu Sans", sans-serif'
 
@@ -45,6 +48,17 @@ class ReportFonts(FontConfiguration):
         if not fontconfig.FcConfigAppFontAddFile(self._config, str(path).encode()):
             raise FontError(f"fontconfig could not load {path}")
         pangoft2.pango_fc_font_map_config_changed(ffi.cast("PangoFcFontMap *", self.font_map))
+
+
+def face_for(language: str) -> str:
+    """The face `font_css` gives text tagged with `language` (a BCP 47 tag), matched like CSS
+    `:lang()`: the tag itself or a longer tag starting with it and a hyphen."""
+    tag = language.lower()
+    face = DEFAULT_FACE
+    for tags, candidate in FACES_BY_LANGUAGE:
+        if any(tag == t.lower() or tag.startswith(t.lower() + "-") for t in tags):
+            face = candidate
+    return face
 
 
 def font_css() -> str:

@@ -3,14 +3,15 @@ nothing loaded from elsewhere) that also prints well and is the source of the PD
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
-from hoasen.reports import charts, i18n
-from hoasen.reports.view import CHART_ROWS, ReportView, build_view
+from hoasen.reports import charts, fonts, i18n
+from hoasen.reports.view import CHART_ROWS, ArticleLine, ReportView, build_view
 
 ARROWS = {"up": "▲", "down": "▼", "flat": "=", "new": "▲"}
 FONT_STACK = (
@@ -57,6 +58,8 @@ ol.appendix li { padding: 1.5pt 0; border-bottom: 0.5pt solid #eaeef2;
                  break-inside: avoid; }
 ol.appendix .no { color: #57606a; font-weight: bold; }
 ol.appendix .meta { color: #57606a; overflow-wrap: anywhere; }
+p.entries { white-space: pre-line; margin: 0; font-size: 8.5pt; line-height: 1.45;
+            overflow-wrap: anywhere; }
 .translated { color: #57606a; font-style: italic; }
 .note, .none, figcaption { color: #57606a; font-size: 9pt; }
 .empty { font-size: 12pt; font-weight: bold; padding: 8pt; border: 1pt solid #d0d7de; }
@@ -67,8 +70,88 @@ svg.chart { max-width: 100%; height: auto; font-family: inherit; }
 .why, .facts { margin: 2pt 0; font-size: 9.5pt; }
 .code { color: #57606a; font-size: 8.5pt; }
 a { color: #1f4e99; }
-@media print { body { max-width: none; padding: 0; } a { text-decoration: none; } }
+@media print {
+  body { max-width: none; padding: 0; } a { text-decoration: none; }
+  /* The long tables (a monthly report has hundreds of rows) get fixed column widths: an
+     automatic layout measures every cell's text twice more before laying it out. */
+  table.story-articles, table.spikes { table-layout: fixed; }
+  .c-title { width: 55%; } .c-source { width: 19%; } .c-date { width: 13%; }
+  .c-language { width: 13%; } .c-story { width: 58%; } .c-num { width: 14%; }
+}
 """.replace("FONT_STACK", FONT_STACK)
+
+
+# Entries per paragraph of the print appendix: small enough that no paragraph is huge, large
+# enough that a monthly report of ~8,500 articles needs under a hundred of them.
+APPENDIX_BLOCK = 100
+
+Variant = Literal["web", "print"]
+
+
+@dataclass(frozen=True)
+class AppendixBlock:
+    """One paragraph of the print appendix: its markup, the same as the plain text that is
+    laid out, where each entry starts in that text and each entry's web link ("" for none)."""
+
+    markup: Markup
+    text: str
+    starts: list[int]
+    hrefs: list[str]
+
+
+def _oneline(text: str) -> str:
+    """The text with every run of whitespace (newlines included) made one space, as an HTML
+    page shows it anyway; needed where the appendix keeps newlines (white-space: pre-line)."""
+    return " ".join(text.split())
+
+
+def appendix_entry(a: ArticleLine) -> str:
+    """One article of the print appendix as one line of text with the fields of the web
+    appendix in the same order: number, title (translation), source, date, language, URL."""
+    text = f"{a.id}. {a.title}"
+    if a.translated:
+        text += f" ({a.translated})"
+    text += f" · {a.source} · {a.date} · {a.language}"
+    if a.url:
+        text += f" · {a.url}"
+    return _oneline(text)
+
+
+def appendix_blocks(articles: Sequence[ArticleLine], lang: str) -> list[AppendixBlock]:
+    """The print appendix: paragraphs of entries, one entry a line, laid out with
+    `white-space: pre-line`.
+
+    Why: WeasyPrint spends milliseconds on each list item with nested spans and a link (styles
+    for every element, an inline box split on every line, a text layout per fragment); plain
+    lines of text in a shared paragraph cost a fraction of that, which keeps the PDF of a
+    monthly report with thousands of articles fast without dropping any field. Only a title
+    whose language is drawn with another face than the report's (Japanese, Korean, traditional
+    Chinese) gets a `lang` span; the links to the articles are added after layout
+    (`pdf.add_appendix_links`), from `starts` and `hrefs`."""
+    page_face = fonts.face_for(lang)
+    blocks = []
+    for at in range(0, len(articles), APPENDIX_BLOCK):
+        chunk = articles[at : at + APPENDIX_BLOCK]
+        entries = [appendix_entry(a) for a in chunk]
+        parts: list[Markup] = []
+        starts: list[int] = []
+        offset = 0
+        for a, entry in zip(chunk, entries, strict=True):
+            starts.append(offset)
+            offset += len(entry) + 1  # and the newline
+            if a.title_language and fonts.face_for(a.title_language) != page_face:
+                parts.append(Markup('<span lang="{}">{}</span>').format(a.title_language, entry))
+            else:
+                parts.append(escape(entry))
+        blocks.append(
+            AppendixBlock(
+                markup=Markup("\n").join(parts),
+                text="\n".join(entries),
+                starts=starts,
+                hrefs=[a.href for a in chunk],
+            )
+        )
+    return blocks
 
 
 class HtmlRenderer:
@@ -83,18 +166,30 @@ class HtmlRenderer:
             lstrip_blocks=False,
         )
 
-    def render(self, doc: Mapping[str, Any]) -> str:
-        """The report as one HTML page."""
+    def render(self, doc: Mapping[str, Any], variant: Variant = "web") -> str:
+        """The report as one HTML page. The "print" variant, the source of the PDF, lists the
+        appendix as compact line-broken paragraphs instead of a list with styled parts (same
+        entries, same fields; see `appendix_blocks`)."""
+        return self.render_page(doc, variant)[0]
+
+    def render_page(
+        self, doc: Mapping[str, Any], variant: Variant = "web"
+    ) -> tuple[str, list[AppendixBlock]]:
+        """The page and, for the "print" variant, the appendix paragraphs it holds (in the page
+        as `<p class="entries" data-block="N">`, N their index here)."""
         view = build_view(doc)
+        blocks = appendix_blocks(view.articles, view.lang) if variant == "print" else []
         template = self.env.get_template("report.html.j2")
-        return template.render(
+        page = template.render(
             v=view,
             _=view.gettext,
             css=Markup(CSS),
             arrows=ARROWS,
+            appendix_blocks=blocks if variant == "print" else None,
             volume_chart=Markup(self.volume_chart(view)),
             charts={b.key: Markup(self.breakdown_chart(view, b.key)) for b in view.breakdowns},
         )
+        return page, blocks
 
     def volume_chart(self, view: ReportView) -> str:
         """Articles per day as an SVG chart."""
@@ -123,6 +218,6 @@ class HtmlRenderer:
         )
 
 
-def render_html(doc: Mapping[str, Any]) -> str:
-    """The report document as a self-contained HTML page."""
-    return HtmlRenderer().render(doc)
+def render_html(doc: Mapping[str, Any], variant: Variant = "web") -> str:
+    """The report document as a self-contained HTML page ("print": the PDF's source)."""
+    return HtmlRenderer().render(doc, variant)
