@@ -20,7 +20,8 @@ from hoasen.ingest.files import iter_paths
 from hoasen.ingest.pipeline import Ingestor
 from hoasen.models import RawInput
 from hoasen.settings import Settings
-from hoasen.store.db import MIGRATIONS, Store, head_revision
+from hoasen.store.db import Store
+from hoasen.store.migrate import MIGRATIONS, head_revision
 
 PAGE = FIXTURES / "extract" / "article.html"
 

@@ -275,6 +275,11 @@ class Settings:
     analyze_on_ingest: bool = _setting(
         True, "Run the analysis stages (entities, figures, topics, stories) right after ingest."
     )
+    ingest_processes: int = _setting(
+        0,
+        "Processes that parse pages in a large ingest (past the first batch of 50 items): 0 is "
+        "one per CPU core, 1 parses in the ingesting process itself.",
+    )
     analyze_catch_up: int = _setting(
         500,
         "Most older articles each ingest or fetch also analyses when their stages are missing"

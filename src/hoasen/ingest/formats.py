@@ -24,7 +24,7 @@ from hoasen.analyze.clean import clean_text
 from hoasen.analyze.metadata import clean_author, find_dateline, parse_date, writes_day
 from hoasen.errors import InputRejected
 from hoasen.ingest.charset import decode, is_binary
-from hoasen.ingest.extract import link_texts, second_opinion, trim_to_agreement
+from hoasen.ingest.extract import link_texts, page_metadata, second_opinion, trim_to_agreement
 from hoasen.models import Article, ItemError, RawInput
 
 FORMATS = ("html", "txt", "json", "feed")
@@ -294,15 +294,15 @@ class HtmlExtractor:
                 raise InputRejected("not a readable HTML page")
             headings = [" ".join(h.text_content().split()) for h in tree.iter("h1")]
             second, links = second_opinion(tree), link_texts(tree)
+            found = page_metadata(tree, url, _DATE_PARAMS)
             doc = trafilatura.bare_extraction(
                 tree,
-                url=url,
-                with_metadata=True,
+                url=url or found.url,
+                with_metadata=False,
                 include_comments=False,
                 include_tables=self.include_tables,
                 favor_precision=self.favor_precision,
                 favor_recall=self.favor_recall,
-                date_extraction_params=_DATE_PARAMS,
             )
         except (ValueError, TypeError, AttributeError, RecursionError) as exc:
             raise InputRejected(f"could not read the HTML page ({type(exc).__name__})") from exc
@@ -312,12 +312,12 @@ class HtmlExtractor:
         if doc is None or isinstance(doc, dict):
             return "", {"canonical": canonical, "headline": headline}
         meta = {
-            "title": doc.title,
-            "author": doc.author,
-            "date": doc.date,
-            "url": doc.url,
-            "sitename": doc.sitename,
-            "hostname": doc.hostname,
+            "title": found.title,
+            "author": found.author,
+            "date": found.date,
+            "url": found.url,
+            "sitename": found.sitename,
+            "hostname": found.hostname,
             "canonical": canonical,
             "headline": headline,
         }

@@ -1,7 +1,8 @@
 """The ingest pipeline: raw input -> parse + clean -> language -> dedupe -> store + search index.
 
-Each item is stored in its own transaction, so one broken item never loses the others; every
-rejection is reported with its reason (and kept in `ingest_errors`).
+Items are parsed, then stored BATCH_SIZE at a time in one transaction (one commit per batch, not
+per item); one broken item never loses the others: a rejected input is reported with its reason
+(and kept in `ingest_errors`), and a batch the database refuses is stored again item by item.
 """
 
 from __future__ import annotations
@@ -9,19 +10,24 @@ from __future__ import annotations
 import hashlib
 import os
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 from urllib.parse import urlsplit
 
 from hoasen.analyze.clean import boilerplate_key, strip_learned
 from hoasen.analyze.language import LanguageDetector, make_detector
 from hoasen.errors import InputRejected
 from hoasen.ingest.formats import parse, split_items
+from hoasen.ingest.parallel import BrokenProcessPool, Parsed, ParsePool, process_count
 from hoasen.models import Article, IngestReport, ItemError, RawInput
 from hoasen.settings import Settings
 
+T = TypeVar("T")
+
 if TYPE_CHECKING:  # loaded when an Ingestor is built: `extract` needs none of them
+    from concurrent.futures import Future
+
     from sqlalchemy import Connection
 
     from hoasen.analyze.dedupe import Deduper
@@ -29,6 +35,72 @@ if TYPE_CHECKING:  # loaded when an Ingestor is built: `extract` needs none of t
     from hoasen.store.search import SearchIndex
 
 Progress = Callable[[str], None]
+
+#: Items stored per transaction: one commit per batch instead of per item.
+BATCH_SIZE = 50
+
+
+@dataclass(frozen=True)
+class _Todo:
+    """An input to parse and store, with its identity."""
+
+    raw: RawInput
+    sha: str
+
+
+@dataclass(frozen=True)
+class _Pending:
+    """A batch handed to the worker processes, stored once they have parsed it."""
+
+    batch: list[RawInput | ItemError]
+    todo: list[_Todo]
+    pool: ParsePool
+    future: Future[list[Parsed]]
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    """An input parsed and ready to store."""
+
+    raw: RawInput
+    sha: str
+    article: Article
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    """What storing one item did, counted into the report once its transaction committed."""
+
+    article_id: int | None = None
+    duplicate: bool = False
+    error: ItemError | None = None
+
+    def add_to(self, report: IngestReport) -> None:
+        if self.error is not None:
+            report.errors.append(self.error)
+        elif self.article_id is not None:
+            report.article_ids.append(self.article_id)
+            if self.duplicate:
+                report.duplicates += 1
+            else:
+                report.ingested += 1
+
+
+def _tell(progress: Progress | None, batch: list[RawInput | ItemError]) -> None:
+    if progress is not None:
+        for item in batch:
+            progress(item.input if isinstance(item, ItemError) else item.origin)
+
+
+def _batches(items: Iterable[T], size: int) -> Iterator[list[T]]:
+    batch: list[T] = []
+    for item in items:
+        batch.append(item)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
 
 
 class Ingestor:
@@ -58,15 +130,39 @@ class Ingestor:
         source: Source | None = None,
         progress: Progress | None = None,
     ) -> IngestReport:
-        """Ingest every item; failures land in the report's `errors`, never stop the batch."""
+        """Ingest every item; failures land in the report's `errors`, never stop the batch.
+
+        The first batch is parsed here; when more follow (a large ingest) and more than one
+        process is allowed (`ingest_processes`), later batches are parsed by worker processes
+        while this one stores the batch before."""
         report = IngestReport()
-        for item in self._expand(items):
-            if isinstance(item, ItemError):
-                report.errors.append(item)
-            else:
-                self._ingest_one(item, source, report)
-            if progress is not None:
-                progress(item.input if isinstance(item, ItemError) else item.origin)
+        seen: set[str] = set()
+        processes = process_count(self.settings)
+        pool: ParsePool | None = None
+        pending: _Pending | None = None
+        try:
+            for number, batch in enumerate(_batches(self._expand(items), BATCH_SIZE)):
+                todo = self._select(batch, seen, report)
+                future = None
+                if number > 0 and processes > 1 and not (pool is not None and pool.broken):
+                    pool = pool or ParsePool(self.settings, processes)
+                    future = pool.submit([item.raw for item in todo])
+                if pending is not None:  # stored while the workers parse this batch
+                    self._store_batch(pending.todo, self._collect(pending), source, report)
+                    _tell(progress, pending.batch)
+                    pending = None
+                if pool is not None and future is not None:
+                    pending = _Pending(batch, todo, pool, future)
+                else:
+                    parsed = [self._parse_here(item.raw) for item in todo]
+                    self._store_batch(todo, parsed, source, report)
+                    _tell(progress, batch)
+            if pending is not None:
+                self._store_batch(pending.todo, self._collect(pending), source, report)
+                _tell(progress, pending.batch)
+        finally:
+            if pool is not None:
+                pool.close()
         self.store.add_errors(report.errors, source.id if source else None)
         return report
 
@@ -80,51 +176,105 @@ class Ingestor:
             except InputRejected as exc:
                 yield ItemError(item.origin, exc.reason)
 
-    def _ingest_one(self, raw: RawInput, source: Source | None, report: IngestReport) -> None:
-        from hoasen.analyze.dedupe import content_hash
+    def _select(
+        self, batch: list[RawInput | ItemError], seen: set[str], report: IngestReport
+    ) -> list[_Todo]:
+        """The batch's inputs not stored yet (nor seen earlier in this run); the rest counted."""
+        todo: list[_Todo] = []
+        for item in batch:
+            if isinstance(item, ItemError):
+                report.errors.append(item)
+                continue
+            sha = input_identity(item)
+            if sha in seen or self.store.find_raw(sha) is not None:
+                report.skipped += 1
+                continue
+            seen.add(sha)
+            todo.append(_Todo(item, sha))
+        return todo
 
-        sha = input_identity(raw)
-        if self.store.find_raw(sha) is not None:
-            report.skipped += 1
+    def _collect(self, pending: _Pending) -> list[Parsed]:
+        """The workers' parses of a batch; parsed here instead if a worker process died (killed,
+        out of memory), so the batch is never lost (and later batches are parsed here too)."""
+        try:
+            return pending.future.result()
+        except BrokenProcessPool:
+            pending.pool.broken = True
+            return [self._parse_here(item.raw) for item in pending.todo]
+
+    def _parse_here(self, raw: RawInput) -> Parsed:
+        try:
+            return Parsed(self.prepare(raw))
+        except InputRejected as exc:
+            return Parsed(None, exc.reason)
+
+    def _store_batch(
+        self,
+        todo: list[_Todo],
+        parsed: list[Parsed],
+        source: Source | None,
+        report: IngestReport,
+    ) -> None:
+        """Store the parsed items in one transaction. Should the database refuse one (another
+        worker stored the same input meanwhile), the batch is rolled back and stored item by
+        item, so only that item is reported."""
+        from sqlalchemy.exc import IntegrityError
+
+        ready: list[_Prepared] = []
+        for item, result in zip(todo, parsed, strict=True):
+            if result.article is None:
+                report.errors.append(ItemError(item.raw.origin, result.reason or "not parsed"))
+            else:
+                ready.append(_Prepared(item.raw, item.sha, result.article))
+        if not ready:
             return
         try:
-            article = self.prepare(raw)
-        except InputRejected as exc:
-            report.errors.append(ItemError(raw.origin, exc.reason))
-            return
+            with self.store.begin() as conn:
+                outcomes = [self._store_one(conn, item, source) for item in ready]
+        except IntegrityError:
+            outcomes = [self._store_alone(item, source) for item in ready]
+        for outcome in outcomes:
+            outcome.add_to(report)
+
+    def _store_alone(self, item: _Prepared, source: Source | None) -> _Outcome:
+        from sqlalchemy.exc import IntegrityError
+
+        try:
+            with self.store.begin() as conn:
+                return self._store_one(conn, item, source)
+        except IntegrityError as exc:
+            reason = str(exc.orig).splitlines()[0] if exc.orig else type(exc).__name__
+            return _Outcome(error=ItemError(item.raw.origin, f"could not be stored: {reason}"))
+
+    def _store_one(self, conn: Connection, item: _Prepared, source: Source | None) -> _Outcome:
+        """Write one prepared item: boilerplate, duplicate check, raw bytes, article, index."""
+        from hoasen.analyze.dedupe import content_hash
+
+        raw, article = item.raw, item.article
         source_id = source.id if source else self._source_id(raw.source_name or article.source_name)
         key = _boilerplate_source(source_id, article)
-        with self.store.begin() as conn:
-            if key is not None:
-                article = self._strip_boilerplate(conn, key, article)
-                if not article.text.strip():
-                    report.errors.append(
-                        ItemError(
-                            raw.origin, "only the site's repeated boilerplate, no article text"
-                        )
-                    )
-                    return
-            digest = content_hash(article.title, article.text)
-            sig = self.deduper.signature(article.title, article.text, article.language)
-            match = self.deduper.find(conn, digest, sig)
-            raw_id = self.store.add_raw(conn, raw, sha)
-            article_id = self.store.add_article(
-                conn,
-                article,
-                content_hash=digest,
-                raw_id=raw_id,
-                source_id=source_id,
-                duplicate_of=match.original_id if match else None,
-                similarity=match.similarity if match else None,
-            )
-            self.deduper.remember(conn, article_id, sig)
-            if match is None:
-                self.index.index(conn, article_id, article.title, article.text, article.language)
-        report.article_ids.append(article_id)
+        if key is not None:
+            article = self._strip_boilerplate(conn, key, article)
+            if not article.text.strip():
+                reason = "only the site's repeated boilerplate, no article text"
+                return _Outcome(error=ItemError(raw.origin, reason))
+        digest = content_hash(article.title, article.text)
+        sig = self.deduper.signature(article.title, article.text, article.language)
+        match = self.deduper.find(conn, digest, sig)
+        raw_id = self.store.add_raw(conn, raw, item.sha)
+        article_id = self.store.add_article(
+            conn,
+            article,
+            content_hash=digest,
+            raw_id=raw_id,
+            source_id=source_id,
+            duplicate_of=match.original_id if match else None,
+            similarity=match.similarity if match else None,
+        )
+        self.deduper.remember(conn, article_id, sig)
         if match is None:
-            report.ingested += 1
-        else:
-            report.duplicates += 1
+            self.index.index(conn, article_id, article.title, article.text, article.language)
+        return _Outcome(article_id=article_id, duplicate=match is not None)
 
     def prepare(self, raw: RawInput) -> Article:
         """Parse, clean and detect the language of one item, without storing it."""
