@@ -4,7 +4,9 @@ page metadata read without trafilatura's full metadata pass. Real SQLite and Pos
 from __future__ import annotations
 
 import json
+import random
 from copy import deepcopy
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +42,18 @@ def _items(n: int, broken: tuple[int, ...] = ()) -> list[RawInput]:
             "text": "" if i in broken else f"{body}\n\nMục {i} của loạt bài, số {i * 7919}.",
         }
         items.append(RawInput(origin=f"item-{i}.json", data=json.dumps(doc).encode(), fmt="json"))
+    return items
+
+
+def _distinct(n: int) -> list[RawInput]:
+    """`n` English articles no two alike (words of the English fixture in a seeded order)."""
+    rng = random.Random(16)
+    words = TEXTS[1].split()
+    items = []
+    for i in range(n):
+        text = " ".join(rng.choice(words) for _ in range(120)) + "."
+        doc = {"title": f"Report {i} " + " ".join(rng.sample(words, 6)), "text": text}
+        items.append(RawInput(origin=f"d-{i}.json", data=json.dumps(doc).encode(), fmt="json"))
     return items
 
 
@@ -166,3 +180,31 @@ def test_page_metadata_equals_trafilaturas_full_pass(name: str) -> None:
     assert load_html(html) is not None and tree.xpath("count(//*)") == load_html(html).xpath(
         "count(//*)"
     )  # the tree is left as it was
+
+
+def test_a_large_ingest_is_analysed_while_pages_are_parsed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With parse workers, the desk analyses stored chunks during the ingest; every article is
+    analysed exactly once, and nothing is left behind."""
+    from hoasen import desk as desk_module
+    from hoasen.desk import Desk
+    from hoasen.store.analysis import AnalysisStore
+
+    monkeypatch.setattr(desk_module._AnalyseAsStored, "CHUNK", 60)
+    settings = replace(_settings(tmp_path, "desk", 2), analyze_on_ingest=True)
+    runs: list[int] = []
+    with Desk(settings) as d:
+        real = d.analyze
+
+        def counting(ids: Any = None, **kw: Any) -> Any:
+            done = real(ids=ids, **kw)
+            runs.append(done.articles)
+            return done
+
+        monkeypatch.setattr(d, "analyze", counting)
+        report = d.ingest(items=_distinct(3 * BATCH_SIZE + 10))
+        assert report.ingested + report.duplicates == 3 * BATCH_SIZE + 10
+        assert runs == [100, 60]  # after the 2nd batch, then the last 60: each article once
+        assert report.analyzed == 3 * BATCH_SIZE + 10
+        assert AnalysisStore(d.store).behind(d.pipeline.versions()) == []

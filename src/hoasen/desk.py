@@ -227,27 +227,41 @@ class Desk:
         """Ingest local files/folders, one-off feeds, single pages and ready-made items into
         the database, then analyse the new articles (unless `analyze_on_ingest` is off)."""
         from hoasen.ingest.files import iter_paths
+        from hoasen.ingest.parallel import process_count
 
         source = self.store.get_source(source_name) if source_name else None
         report = IngestReport()
+        early = None
+        if self.settings.analyze_on_ingest and process_count(self.settings) > 1:
+            early = _AnalyseAsStored(self, analysis_progress)
+        stored = early.add if early is not None else None
         if paths:
             found = _with_source(iter_paths(list(paths)), source_name)
-            report.merge(self.ingestor.ingest(found, source=source, progress=progress))
-        report.merge(self.ingestor.ingest(items, source=source, progress=progress))
+            report.merge(self.ingestor.ingest(found, source, progress, stored))
+        report.merge(self.ingestor.ingest(items, source, progress, stored))
         if feeds or urls:
             fetched = asyncio.run(self._fetch_one_off(feeds, urls, source_name))
-            report.merge(self.ingestor.ingest(fetched, source=source, progress=progress))
-        self.analyze_new(report, analysis_progress)
+            report.merge(self.ingestor.ingest(fetched, source, progress, stored))
+        self.analyze_new(report, analysis_progress, early)
         return report
 
-    def analyze_new(self, report: IngestReport, progress: AnalysisProgress | None = None) -> None:
-        """Analyse the new articles, and catch up (at most `analyze_catch_up`) older ones whose
-        stages are missing or stale, so a crash mid-analysis leaves nothing out for good; then
-        look for alerts the new articles match."""
+    def analyze_new(
+        self,
+        report: IngestReport,
+        progress: AnalysisProgress | None = None,
+        early: _AnalyseAsStored | None = None,
+    ) -> None:
+        """Analyse the new articles (those `early` has not analysed yet), and catch up (at most
+        `analyze_catch_up`) older ones whose stages are missing or stale, so a crash
+        mid-analysis leaves nothing out for good; then look for alerts the new articles match."""
         if not self.settings.analyze_on_ingest:
             self._alert(report)
             return
-        new = set(report.article_ids)
+        if early is not None:
+            report.analyzed += early.articles
+            report.errors.extend(early.errors)
+        done_early = early.ids if early is not None else set()
+        new = {i for i in report.article_ids if i not in done_early}
         limit = self.settings.analyze_catch_up
         versions: dict[str, str] = {}
         older: list[int] = []
@@ -256,8 +270,9 @@ class Desk:
             behind = self.results.behind(versions, limit=limit + len(new))
             older = [i for i in behind if i not in new][:limit]
         if new or older:
-            done = self.analyze(ids=[*report.article_ids, *older], progress=progress)
-            report.analyzed = done.articles
+            todo = [i for i in report.article_ids if i in new]
+            done = self.analyze(ids=[*todo, *older], progress=progress)
+            report.analyzed += done.articles
             report.caught_up = len(older)
             report.errors.extend(done.errors)
         if versions:
@@ -518,3 +533,32 @@ def _with_source(
             yield replace(item, source_name=source_name)
         else:
             yield item
+
+
+class _AnalyseAsStored:
+    """Analyses a large ingest's articles in chunks as they are stored, so the analysis runs
+    while the parse workers read the next pages (instead of after the whole ingest)."""
+
+    CHUNK = 200
+
+    def __init__(self, desk: Desk, progress: AnalysisProgress | None) -> None:
+        self.desk = desk
+        self.progress = progress
+        self.waiting: list[int] = []
+        self.ids: set[int] = set()
+        self.articles = 0
+        self.errors: list[ItemError] = []
+
+    def add(self, article_ids: list[int]) -> None:
+        """Note stored articles; analyse them once a chunk is full."""
+        self.waiting.extend(article_ids)
+        if len(self.waiting) >= self.CHUNK:
+            chunk, self.waiting = self.waiting, []
+            done = self.desk.analyze(ids=chunk, progress=self._tell)
+            self.ids.update(chunk)
+            self.articles += done.articles
+            self.errors.extend(done.errors)
+
+    def _tell(self, done: int, total: int) -> None:
+        if self.progress is not None:  # counted across chunks
+            self.progress(self.articles + done, self.articles + total)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -35,9 +36,12 @@ if TYPE_CHECKING:  # loaded when an Ingestor is built: `extract` needs none of t
     from hoasen.store.search import SearchIndex
 
 Progress = Callable[[str], None]
+Stored = Callable[[list[int]], None]
 
 #: Items stored per transaction: one commit per batch instead of per item.
 BATCH_SIZE = 50
+#: Batches the parse workers may work on ahead of the one being stored (and analysed).
+AHEAD = 8
 
 
 @dataclass(frozen=True)
@@ -129,37 +133,46 @@ class Ingestor:
         items: Iterable[RawInput | ItemError],
         source: Source | None = None,
         progress: Progress | None = None,
+        stored: Stored | None = None,
     ) -> IngestReport:
         """Ingest every item; failures land in the report's `errors`, never stop the batch.
 
         The first batch is parsed here; when more follow (a large ingest) and more than one
-        process is allowed (`ingest_processes`), later batches are parsed by worker processes
-        while this one stores the batch before."""
+        process is allowed (`ingest_processes`), later batches are parsed by worker processes,
+        up to AHEAD batches ahead of the one this process stores. `stored` is called with each
+        stored batch's article ids (the desk analyses them while the workers parse on)."""
         report = IngestReport()
         seen: set[str] = set()
         processes = process_count(self.settings)
         pool: ParsePool | None = None
-        pending: _Pending | None = None
+        pending: deque[_Pending] = deque()
+
+        def store(
+            todo: list[_Todo], parsed: list[Parsed], batch: list[RawInput | ItemError]
+        ) -> None:
+            before = len(report.article_ids)
+            self._store_batch(todo, parsed, source, report)
+            _tell(progress, batch)
+            if stored is not None and len(report.article_ids) > before:
+                stored(report.article_ids[before:])
+
         try:
             for number, batch in enumerate(_batches(self._expand(items), BATCH_SIZE)):
                 todo = self._select(batch, seen, report)
-                future = None
-                if number > 0 and processes > 1 and not (pool is not None and pool.broken):
-                    pool = pool or ParsePool(self.settings, processes)
-                    future = pool.submit([item.raw for item in todo])
-                if pending is not None:  # stored while the workers parse this batch
-                    self._store_batch(pending.todo, self._collect(pending), source, report)
-                    _tell(progress, pending.batch)
-                    pending = None
-                if pool is not None and future is not None:
-                    pending = _Pending(batch, todo, pool, future)
-                else:
-                    parsed = [self._parse_here(item.raw) for item in todo]
-                    self._store_batch(todo, parsed, source, report)
-                    _tell(progress, batch)
-            if pending is not None:
-                self._store_batch(pending.todo, self._collect(pending), source, report)
-                _tell(progress, pending.batch)
+                if number == 0 or processes <= 1 or (pool is not None and pool.broken):
+                    while pending:  # keep the order: what the workers hold goes first
+                        done = pending.popleft()
+                        store(done.todo, self._collect(done), done.batch)
+                    store(todo, [self._parse_here(item.raw) for item in todo], batch)
+                    continue
+                pool = pool or ParsePool(self.settings, processes)
+                pending.append(_Pending(batch, todo, pool, pool.submit([i.raw for i in todo])))
+                while len(pending) > AHEAD:
+                    done = pending.popleft()
+                    store(done.todo, self._collect(done), done.batch)
+            while pending:
+                done = pending.popleft()
+                store(done.todo, self._collect(done), done.batch)
         finally:
             if pool is not None:
                 pool.close()
