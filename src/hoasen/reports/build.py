@@ -426,14 +426,23 @@ class ReportBuilder:
         return {story_id: lead(texts.get(aid, ""), SUMMARY_CHARS) for story_id, aid in best.items()}
 
     def _entities(self, rows: Sequence[_Row], lang: str) -> list[dict[str, Any]]:
+        """The most-mentioned linked entities: articles mentioning each, then mentions, counted
+        in the database (a month has tens of thousands of mentions, not worth loading)."""
         ids = [r.id for r in rows]
         articles: Counter[str] = Counter()
         mentions: Counter[str] = Counter()
-        for at in range(0, len(ids), _CHUNK):
-            for _aid, found in self.results.mentions(ids[at : at + _CHUNK]).items():
-                linked = [m.entity_id for m in found if m.entity_id]
-                mentions.update(linked)
-                articles.update(set(linked))
+        m = schema.entity_mentions.c
+        with self.store.engine.connect() as conn:
+            for at in range(0, len(ids), _CHUNK):
+                query = (
+                    select(m.entity_id, func.count(func.distinct(m.article_id)), func.count())
+                    .where(m.article_id.in_(ids[at : at + _CHUNK]))
+                    .where(m.entity_id.is_not(None), m.entity_id != "")
+                    .group_by(m.entity_id)
+                )
+                for entity_id, n_articles, n_mentions in conn.execute(query):
+                    articles[str(entity_id)] += int(n_articles)
+                    mentions[str(entity_id)] += int(n_mentions)
         out = []
         for entity_id, n in sorted(articles.items(), key=lambda x: (-x[1], -mentions[x[0]], x[0])):
             entity = self.gazetteer.get(entity_id)
@@ -452,10 +461,14 @@ class ReportBuilder:
         return out
 
     def _figures(self, rows: Sequence[_Row]) -> list[dict[str, Any]]:
+        """The key figures of the earliest articles, at most MAX_FIGURES. The rows are oldest
+        first, so once a chunk of them brought that many, later chunks cannot change the list."""
         by_id = {r.id: r for r in rows}
         ids = [r.id for r in rows]
         out: list[dict[str, Any]] = []
         for at in range(0, len(ids), _CHUNK):
+            if len(out) >= MAX_FIGURES:
+                break
             for aid, found in self.results.figures(ids[at : at + _CHUNK]).items():
                 kept = sorted((f for f in found if f.unit), key=_figure_rank)[:FIGURES_PER_ARTICLE]
                 for f in kept:

@@ -72,6 +72,9 @@ svg.chart { max-width: 100%; height: auto; font-family: inherit; }
 a { color: #1f4e99; }
 @media print {
   body { max-width: none; padding: 0; } a { text-decoration: none; }
+  /* The appendix starts a page, its bookmark a top-level one: the PDF of a long report has it
+     rendered by a second process (pdf_split) and the pages must be the same either way. */
+  #appendix { break-before: page; } #appendix h2 { bookmark-level: 1; }
   /* The long tables (a monthly report has hundreds of rows) get fixed column widths: an
      automatic layout measures every cell's text twice more before laying it out. */
   table.story-articles, table.spikes { table-layout: fixed; }

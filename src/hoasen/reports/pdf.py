@@ -3,11 +3,13 @@ page numbers in the footer) with bundled fonts for Vietnamese and CJK text."""
 
 from __future__ import annotations
 
+import logging
 from bisect import bisect_right
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from weasyprint import CSS, HTML
+from weasyprint.css.counters import CounterStyle
 from weasyprint.document import Document
 from weasyprint.formatting_structure import boxes
 from weasyprint.urls import URLFetcher
@@ -15,18 +17,43 @@ from weasyprint.urls import URLFetcher
 from hoasen.reports.fonts import ReportFonts, font_css
 from hoasen.reports.html import AppendixBlock, HtmlRenderer
 
+LOG = logging.getLogger(__name__)
+
 
 def render_pdf(doc: Mapping[str, Any]) -> bytes:
     """The report document as PDF bytes. Only local files (the fonts) may be read while
-    rendering: article links stay links and nothing is fetched from the network."""
-    fetcher = URLFetcher(allowed_protocols=("file",))
-    font_config = ReportFonts()
-    fonts = CSS(string=font_css(), font_config=font_config, url_fetcher=fetcher)
+    rendering: article links stay links and nothing is fetched from the network.
+
+    A report with a long appendix is rendered in two processes at once (see `pdf_split`); where
+    a second process cannot be had, or fails, it is rendered here alone, to the same pages."""
+    from hoasen.reports import pdf_split
+
+    worker = pdf_split.AppendixWorker.start_for(doc)
     page, blocks = HtmlRenderer().render_page(doc, "print")
-    html = HTML(string=page, url_fetcher=fetcher)
-    document = html.render(stylesheets=[fonts], font_config=font_config)
+    if worker is not None:
+        try:
+            return worker.render(page, blocks, doc.get("number") or "")
+        except pdf_split.SplitFailed as exc:
+            LOG.warning("PDF rendered in one process: %s", exc)
+        finally:
+            worker.close()
+    document = render_document(page)
     add_appendix_links(document, blocks)
     return bytes(document.write_pdf())
+
+
+def render_document(
+    page: str, extra_css: str = "", counter_style: CounterStyle | None = None
+) -> Document:
+    """The HTML page laid out with the bundled fonts (and `extra_css` after the report's own);
+    `counter_style` renders the counters (the page numbers of a part, in `pdf_split`)."""
+    fetcher = URLFetcher(allowed_protocols=("file",))
+    font_config = ReportFonts()
+    sheets = [CSS(string=font_css(), font_config=font_config, url_fetcher=fetcher)]
+    if extra_css:
+        sheets.append(CSS(string=extra_css, font_config=font_config, url_fetcher=fetcher))
+    html = HTML(string=page, url_fetcher=fetcher)
+    return html.render(stylesheets=sheets, font_config=font_config, counter_style=counter_style)
 
 
 def add_appendix_links(document: Document, blocks: Sequence[AppendixBlock]) -> int:
