@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import random
+import threading
 from copy import deepcopy
 from dataclasses import replace
 from pathlib import Path
@@ -15,7 +16,7 @@ import trafilatura
 from sqlalchemy import event, func, select
 from trafilatura.utils import load_html
 
-from hoasen.ingest import pipeline
+from hoasen.ingest import parallel, pipeline
 from hoasen.ingest.extract import page_metadata
 from hoasen.ingest.formats import _DATE_PARAMS
 from hoasen.ingest.parallel import ParsePool, process_count
@@ -115,7 +116,12 @@ def test_a_refused_batch_is_stored_item_by_item(
         assert conn.execute(select(func.count()).select_from(schema.articles)).scalar() == 10
 
 
-def test_worker_processes_store_what_a_serial_ingest_stores(tmp_path: Path) -> None:
+@pytest.mark.parametrize("method", ["fork", "spawn"])
+def test_worker_processes_store_what_a_serial_ingest_stores(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, method: str
+) -> None:
+    """Forked (from a single-threaded CLI) or spawned (beside the web server's threads)."""
+    monkeypatch.setattr(parallel, "_start_method", lambda: method)
     items: list[RawInput | ItemError] = list(_items(3 * BATCH_SIZE + 7, broken=(60, 140)))
     items.append(items[70])  # the same input twice in one run: stored once
     results = []
@@ -157,6 +163,19 @@ def test_a_dead_worker_loses_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyP
     assert report.ingested + report.duplicates == 2 * BATCH_SIZE + 10
     assert not report.errors
     store.close()
+
+
+def test_workers_are_spawned_beside_other_threads() -> None:
+    if threading.active_count() == 1:  # no other test left a thread running
+        assert parallel._start_method() == "fork"
+    done = threading.Event()
+    other = threading.Thread(target=done.wait)
+    other.start()
+    try:
+        assert parallel._start_method() == "spawn"
+    finally:
+        done.set()
+        other.join()
 
 
 def test_process_count_follows_the_setting(tmp_path: Path) -> None:

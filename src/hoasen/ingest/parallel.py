@@ -4,18 +4,20 @@ language detected) in worker processes while the ingesting process stores the ba
 Parsing is pure (bytes in, an `Article` or a reason out) and is most of an ingest's CPU time
 (trafilatura, readability, metadata, language), so a back-fill of many pages scales with the
 cores; storing stays in one process, in order, so duplicates and boilerplate are judged exactly
-as in a serial run. The workers are started with "spawn" (safe beside the web server's and the
-task worker's threads) and each builds its own language detector once.
+as in a serial run. Workers are forked from a single-threaded process (a CLI ingest: they start at
+once with the loaded models) and spawned otherwise (safe beside the web server's and the task
+worker's threads; each then builds its own language detector once).
 """
 
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
-from multiprocessing import get_context
+from multiprocessing import get_all_start_methods, get_context
 from typing import TYPE_CHECKING
 
 from hoasen.errors import InputRejected
@@ -50,12 +52,20 @@ def process_count(settings: Settings) -> int:
 class ParsePool:
     """Worker processes that parse inputs; submit a batch, collect it later (a Future)."""
 
-    def __init__(self, settings: Settings, processes: int) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        processes: int,
+        detector: LanguageDetector | None = None,
+        start_method: str | None = None,
+    ) -> None:
+        self.start_method = start_method or _start_method()
+        inherited = detector if self.start_method == "fork" else None  # spawn: built anew
         self._executor = ProcessPoolExecutor(
             max_workers=processes,
-            mp_context=get_context("spawn"),
+            mp_context=get_context(self.start_method),
             initializer=_start_worker,
-            initargs=(settings,),
+            initargs=(settings, inherited),
         )
         self.processes = processes
         self.broken = False  # set when a worker died: the ingest parses the rest itself
@@ -75,6 +85,15 @@ class ParsePool:
     def close(self) -> None:
         """Stop the workers (waits for nothing still queued)."""
         self._executor.shutdown(wait=True, cancel_futures=True)
+
+
+def _start_method() -> str:
+    """ "fork" from a single-threaded process (a CLI ingest: the workers start at once with the
+    modules and language models already loaded), else "spawn" (forking a process that runs other
+    threads, such as the web server or a task worker, can copy a lock held mid-use)."""
+    if threading.active_count() == 1 and "fork" in get_all_start_methods():
+        return "fork"
+    return "spawn"
 
 
 def _chunks(items: Sequence[RawInput]) -> list[list[RawInput]]:
@@ -107,19 +126,19 @@ def _join(parts: list[Future[list[Parsed]]], joined: Future[list[Parsed]]) -> No
 class _Worker:
     """What one worker process keeps between chunks: the settings and its language detector."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, detector: LanguageDetector | None) -> None:
         from hoasen.analyze.language import make_detector
 
         self.settings = settings
-        self.detector: LanguageDetector = make_detector(settings)
+        self.detector: LanguageDetector = detector or make_detector(settings)
 
 
 # One per worker process, set by the pool's initializer (a spawned process runs nothing else).
 _WORKER: list[_Worker] = []
 
 
-def _start_worker(settings: Settings) -> None:
-    _WORKER.append(_Worker(settings))
+def _start_worker(settings: Settings, detector: LanguageDetector | None) -> None:
+    _WORKER.append(_Worker(settings, detector))
 
 
 def _parse_chunk(items: list[RawInput]) -> list[Parsed]:

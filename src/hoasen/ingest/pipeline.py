@@ -165,7 +165,7 @@ class Ingestor:
                         store(done.todo, self._collect(done), done.batch)
                     store(todo, [self._parse_here(item.raw) for item in todo], batch)
                     continue
-                pool = pool or ParsePool(self.settings, processes)
+                pool = pool or ParsePool(self.settings, processes, self.detector)
                 pending.append(_Pending(batch, todo, pool, pool.submit([i.raw for i in todo])))
                 while len(pending) > AHEAD:
                     done = pending.popleft()
