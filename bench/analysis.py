@@ -1,5 +1,7 @@
 """Analysis throughput: articles/s through entities, figures, embeddings, topics and stories,
-and the peak memory of a process with every model loaded."""
+and the peak memory of a process with every model loaded. A stage's articles/s counts the time
+the pipeline spent in it: embeddings mostly run beforehand on a worker thread, so theirs is the
+time left to wait for them (see bench/pipeline.py for ingest and analysis together)."""
 
 from __future__ import annotations
 

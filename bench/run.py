@@ -1,7 +1,9 @@
-"""`make bench`: ingest and analysis throughput, search latency and report build time on 100k
-articles, feed polling, translation QA alone on 10,000 segment pairs, and the local zh→en engine
-with and without the termbase enforced, the task queue's pipeline throughput with 1, 2 and 4
-workers, and the command line's start-up time (`hoasen --help`; `search` and `extract` whole).
+"""`make bench`: ingest and analysis throughput, the whole pipeline's (ingest + analysis of NTREX
+news in five languages and of long BBC articles, in one process), search latency and report
+build time on 100k articles, feed polling, translation QA alone on 10,000 segment pairs, and the
+local zh→en engine with and without the termbase enforced, the task queue's pipeline throughput
+with 1, 2 and 4 workers, and the command line's start-up time (`hoasen --help`; `search` and
+`extract` whole).
 
 Results are printed as a table and written to bench/results.json (with the machine) so the README
 numbers can be checked.
@@ -21,6 +23,7 @@ DEFAULT_DATA = ROOT.parent / "shared" / "data"
 BENCHES = (
     "ingest",
     "analysis",
+    "pipeline",
     "search",
     "reports",
     "poll",
@@ -72,6 +75,7 @@ def main(argv: list[str] | None = None) -> int:
         cli,
         editions,
         ingest,
+        pipeline,
         poll,
         qa,
         reports,
@@ -90,6 +94,7 @@ def main(argv: list[str] | None = None) -> int:
     runs = {
         "ingest": lambda: ingest.run(args.data, limit=args.pages),
         "analysis": lambda: analysis.run_isolated(args.data),
+        "pipeline": lambda: pipeline.run_isolated(args.data),
         "search": lambda: search.run(n_articles=args.articles, cache_dir=args.cache),
         "reports": lambda: reports.run(n_articles=args.articles, cache_dir=args.cache),
         "poll": lambda: poll.run(n_feeds=args.feeds),

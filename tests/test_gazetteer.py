@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hoasen.analyze.gazetteer import Entity, Gazetteer, fold
+from hoasen.analyze.gazetteer import Entity, Gazetteer, _fold_slowly, _fold_with_offsets, fold
 from hoasen.errors import UsageError
 
 HEADER = "id,type,kind,country,status,successor,name_vi,name_en,name_zh,aliases\n"
@@ -440,3 +440,12 @@ def test_lookup_and_matches_never_raise_and_spans_index_the_text(
 @given(st.text(max_size=40))
 def test_fold_is_idempotent(text: str) -> None:
     assert fold(fold(text)) == fold(text)
+
+
+_PIECES = [*"aZ đĐ'’&-._\n\t\u3000ﬁＦ½Ωй广한ệ\u0323", "𝐀", "\x00", "  "]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(_PIECES), max_size=40).map("".join))
+def test_fast_folding_matches_folding_one_character_at_a_time(text: str) -> None:
+    assert _fold_with_offsets(text) == _fold_slowly(text)

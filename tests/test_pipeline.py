@@ -2,20 +2,26 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import hashlib
+import json
+import threading
+import time
+from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 import pytest
 from sqlalchemy import func, select
 
 from conftest import FIXTURES
-from hoasen.analyze.embed import E5Embedder
+from hoasen.analyze.embed import E5Embedder, embedding_text, from_blob
 from hoasen.analyze.entities import EntityEngine, default_engines
 from hoasen.analyze.pipeline import STAGES, Pipeline
 from hoasen.analyze.story_stage import url_country
 from hoasen.desk import Desk
 from hoasen.errors import NotFoundError, UsageError
+from hoasen.models import RawInput
 from hoasen.settings import Settings
 from hoasen.store import schema
 from hoasen.store.analysis import AnalysisStore
@@ -266,3 +272,54 @@ def test_top_entities_count_articles_once(desk: Desk) -> None:
 )
 def test_url_country(url: str | None, country: str | None) -> None:
     assert url_country(url) == country
+
+
+class _SlowEmbedder:
+    """Deterministic vectors, slowly, noting the threads that computed them."""
+
+    name, version, dim = "slow-fake", "1", 8
+
+    def __init__(self) -> None:
+        self.threads: set[str] = set()
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        self.threads.add(threading.current_thread().name)
+        time.sleep(0.2)
+        return np.vstack([self.vector(t) for t in texts]).astype(np.float32)
+
+    @staticmethod
+    def vector(text: str) -> np.ndarray:
+        seed = int.from_bytes(hashlib.sha256(text.encode()).digest()[:4], "little")
+        v = np.random.default_rng(seed).standard_normal(8)
+        return (v / np.linalg.norm(v)).astype(np.float32)
+
+
+def test_embeddings_computed_ahead_or_taken_back_land_on_their_articles(
+    store: Store, settings: Settings
+) -> None:
+    embedder = _SlowEmbedder()
+    items = [
+        RawInput(
+            origin=f"item-{n}",
+            data=json.dumps({"title": f"Tin số {n} về Hạ Long", "text": f"Nội dung {n}."}).encode(),
+            fmt="json",
+        )
+        for n in range(70)  # three batches
+    ]
+    with Desk(replace(settings, analyze_on_ingest=False), store=store) as desk:
+        desk.__dict__["pipeline"] = Pipeline(store, desk.settings, embedder=embedder, engines={})
+        assert desk.ingest(items=items).ingested == 70
+        report = desk.analyze()
+        assert report.articles == 70 and not report.errors
+        stored = AnalysisStore(store).embeddings(_article_ids(desk), embedder.name)
+        assert len(stored) == 70
+        for article in desk.store.list_articles(limit=None):
+            expected = embedder.vector(embedding_text(article.title, article.text))
+            assert from_blob(stored[article.id], 8).tolist() == expected.tolist()
+    # the worker embedded ahead, and the pipeline took back the parts it had not begun
+    assert threading.current_thread().name in embedder.threads
+    assert any(name.startswith("hoasen-embed") for name in embedder.threads)
+
+
+def _article_ids(desk: Desk) -> list[int]:
+    return [a.id for a in desk.store.list_articles(limit=None)]

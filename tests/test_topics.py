@@ -3,17 +3,23 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from conftest import FIXTURES
+from hoasen.analyze.gazetteer import fold
 from hoasen.analyze.topic_models import MANIFEST, Labelled, TrainedTopicModel, read_labelled
 from hoasen.analyze.topics import (
     SeedTopicModel,
     Taxonomy,
     TopicModel,
+    _compile,
     load_topic_model,
 )
 from hoasen.errors import UsageError
@@ -373,3 +379,58 @@ def test_read_labelled_keeps_good_lines_and_reports_bad_ones(tmp_path: Path) -> 
 def test_read_labelled_refuses_a_missing_file(tmp_path: Path) -> None:
     with pytest.raises(UsageError, match="cannot read labelled data"):
         read_labelled(tmp_path / "missing.jsonl")
+
+
+def _one_branch_per_keyword(keywords: Sequence[str]) -> re.Pattern[str] | None:
+    """The keyword regex as first written, every spaced word with its own word-start test:
+    the reference the faster grouped regex must agree with."""
+    parts: dict[str, str] = {}
+    for keyword in keywords:
+        key = fold(keyword.rstrip("*"))
+        if not key:
+            continue
+        escaped = re.escape(key).replace(r"\ ", " ")
+        if re.search(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7a3]", key):
+            parts[key] = escaped
+        else:
+            ending = r"\w*" if keyword.endswith("*") else ""
+            parts[key] = rf"(?<!\w){escaped}{ending}(?!\w)"
+    ordered = sorted(parts, key=len, reverse=True)
+    return re.compile("|".join(parts[key] for key in ordered)) if parts else None
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.sampled_from(["hà nội", "kinh tế", "经济", "g20峰会", "tax*", "vi", "an"])))
+def test_grouped_keyword_regex_finds_what_one_branch_per_keyword_finds(
+    keywords: list[str],
+) -> None:
+    text = fold(
+        "Kinh tế Hà Nội tăng; taxes, taxi và G20峰会 经济 ở Vi-an, hànội, an ninh, vi."
+        + " ".join(keywords)
+    )
+    grouped, reference = _compile(keywords), _one_branch_per_keyword(keywords)
+    assert (grouped is None) == (reference is None)
+    if grouped is not None and reference is not None:
+        found = [(m.start(), m.group()) for m in grouped.finditer(text)]
+        assert found == [(m.start(), m.group()) for m in reference.finditer(text)]
+
+
+def test_grouped_keyword_regexes_agree_on_the_bundled_taxonomy(seed: SeedTopicModel) -> None:
+    texts = [
+        (FIXTURES / "ingest" / name).read_text(encoding="utf-8")
+        for name in ("dulich_vi.txt", "quangninh_en.txt", "hoptac_sv.txt")
+    ]
+    texts += [json.loads(line)["text"] for line in (FIXTURES / "ner" / "zh.jsonl").open()]
+    for language, patterns in seed._patterns.items():
+        for topic, pattern in zip(seed.taxonomy, patterns, strict=True):
+            words = (
+                topic.keywords.get(language, ())
+                if language
+                else [w for ws in topic.keywords.values() for w in ws]
+            )
+            reference = _one_branch_per_keyword(words)
+            for text in texts:
+                folded = fold(text)
+                got = [m.group() for m in pattern.finditer(folded)] if pattern else []
+                want = [m.group() for m in reference.finditer(folded)] if reference else []
+                assert got == want, (language, topic.id)

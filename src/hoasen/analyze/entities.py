@@ -26,6 +26,8 @@ from hoasen.analyze.entity_rules import EnglishRules, VietnameseRules, fix_vietn
 from hoasen.analyze.entity_rules_zh import ZH_SURNAMES, ChineseRules
 from hoasen.analyze.gazetteer import Entity, Gazetteer, Mention, fold
 from hoasen.analyze.segment import new_jieba_tokenizer
+from hoasen.analyze.vi_crf import VietnameseNer
+from hoasen.analyze.zh_tagger import JiaguTagger
 
 __all__ = [
     "ChineseRules",
@@ -193,10 +195,11 @@ class UndertheseaEngine(_LazyEngine):
 
     def recognize(self, text: str) -> list[Mention]:
         """underthesea's PER/ORG/LOC mentions, cleaned up, with offsets into `text`."""
-        package = self._package()
+        if self._loaded is None:
+            self._loaded = VietnameseNer()  # underthesea.ner's models, faster features
         out: list[Mention] = []
         for offset, piece in _chunks(text):
-            rows = package.ner(piece)
+            rows = self._loaded.ner(piece)
             words = [row[0] for row in rows]
             tags = [row[-1] for row in rows]
             for m in _bio_spans(text, offset, words, tags, self.name):
@@ -216,13 +219,19 @@ class JiaguEngine(_LazyEngine):
     dists = ("jiagu",)
     max_chars = None  # ~40k characters/s; a cap made recall fall with the article's length
 
+    def __init__(self) -> None:
+        super().__init__()
+        self._tagger: JiaguTagger | None = None
+
     def recognize(self, text: str) -> list[Mention]:
         """jiagu's PER/ORG/LOC mentions with offsets into `text` (jiagu.ner tags words)."""
         package = self._package()
+        if self._tagger is None:
+            self._tagger = JiaguTagger(package)  # jiagu.ner's model, leaner scoring
         out: list[Mention] = []
         for offset, piece in _zh_sentences(text):
             words = [w for w in package.seg(piece) if w]
-            out += _bio_spans(text, offset, words, package.ner(words), self.name)
+            out += _bio_spans(text, offset, words, self._tagger.ner(words), self.name)
         return [m for m in out if _zh_plausible(m, foreign_ok=len(m.text) >= 3)]
 
 
@@ -277,10 +286,22 @@ class SpacyEngine(_LazyEngine):
     }
     _UNUSED_PIPES = ("tok2vec", "tagger", "parser", "attribute_ruler", "lemmatizer", "senter")
 
+    def _load(self) -> Any:
+        """The model with only its `ner` pipe; its layers multiply matrices through numpy's
+        BLAS rather than thinc's bundled BLIS (~3x faster on these shapes, same entities)."""
+        from thinc.api import NumpyOps
+
+        nlp = self._package().load(exclude=list(self._UNUSED_PIPES))
+        ops = NumpyOps(use_blis=False)
+        for name in nlp.pipe_names:
+            for layer in nlp.get_pipe(name).model.walk():
+                layer.ops = ops
+        return nlp
+
     def recognize(self, text: str) -> list[Mention]:
         """PERSON -> PER, ORG -> ORG, GPE/LOC/FAC -> LOC; a leading 'the' is left out."""
         if self._loaded is None:
-            self._loaded = self._package().load(exclude=list(self._UNUSED_PIPES))
+            self._loaded = self._load()
         out: list[Mention] = []
         pieces = list(_chunks(text, _SPACY_CHUNK))
         docs = self._loaded.pipe(piece for _, piece in pieces)

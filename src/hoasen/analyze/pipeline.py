@@ -4,7 +4,8 @@ Stages run after ingest (setting `analyze_on_ingest`) and again with `hoasen ana
 stage records, per article, the version of the model or rules that produced its output
 (`article_stages`), so a run only redoes what is missing or was made by another version, and
 `--force` redoes everything chosen. Articles go through in batches, oldest first, which is the
-order stories must see them in.
+order stories must see them in; a worker thread embeds the next batch meanwhile, and each stage
+writes a batch's output in one statement per table, in one transaction per batch.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import hashlib
 import inspect
 import time
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import cached_property
@@ -25,6 +27,7 @@ import numpy as np
 from hoasen.analyze import entities as entities_module
 from hoasen.analyze import entity_rules, entity_rules_zh
 from hoasen.analyze import figures as figures_module
+from hoasen.analyze.e5_numpy import blas_threads
 from hoasen.analyze.embed import (
     E5Embedder,
     Embedder,
@@ -42,6 +45,7 @@ from hoasen.analyze.topics import Taxonomy, TopicModel, load_topic_model
 from hoasen.errors import UsageError
 from hoasen.models import ItemError
 from hoasen.settings import Settings
+from hoasen.store import schema
 from hoasen.store.analysis import AnalysisInput, AnalysisStore, StoredMention
 from hoasen.store.db import Store
 
@@ -52,6 +56,7 @@ NEEDS: dict[str, tuple[str, ...]] = {
     "stories": ("entities", "figures", "embeddings"),
 }
 BATCH = 32
+EMBED_CHUNK = 8  # texts per embedding job: what the worker has not begun, the batch takes back
 
 Tick = Callable[[int], None]
 
@@ -90,6 +95,8 @@ class Batch:
     mentions: dict[int, list[Mention]] = field(default_factory=dict)
     figures: dict[int, list[Figure]] = field(default_factory=dict)
     vectors: dict[int, np.ndarray] = field(default_factory=dict)
+    # The embeddings stage's vectors, being computed: (future, texts) per part, in order.
+    embedding: list[tuple[Future[np.ndarray], list[str]]] = field(default_factory=list)
 
 
 def gazetteer_for(store: Store) -> Gazetteer:
@@ -231,24 +238,50 @@ class Pipeline:
             first = self.results.inputs([next(i for i in order if i in todo["stories"])])[0]
             stories.prepare(sorted(todo["stories"]), first.when)
         done = 0
-        for at in range(0, len(order), BATCH):
-            batch = Batch(self.results.inputs(order[at : at + BATCH]))
-            with self.store.begin() as conn:
-                for stage in STAGES:
-                    members = [x for x in batch.items if x.id in todo.get(stage, ())]
-                    if members:
-                        started = time.perf_counter()
-                        self._run_stage(stage, conn, batch, members, stories)
-                        spent = time.perf_counter() - started
-                        report.seconds[stage] = report.seconds.get(stage, 0.0) + spent
-                        self.results.mark_done(
-                            conn, stage, versions[stage], [x.id for x in members]
-                        )
-            done += len(batch.items)
-            if progress:
-                progress(done, len(order))
+        chunks = [order[at : at + BATCH] for at in range(0, len(order), BATCH)]
+        # One worker thread embeds the next batch while this one runs through entity
+        # recognition and the other stages: numpy's matrix products release the GIL, so the
+        # two use both cores of a small machine from one process, one BLAS thread each.
+        with (
+            blas_threads(1),
+            ThreadPoolExecutor(max_workers=1, thread_name_prefix="hoasen-embed") as worker,
+        ):
+            try:
+                upcoming = self._batch(chunks[0], todo, worker)
+                for k in range(len(chunks)):
+                    batch = upcoming
+                    if k + 1 < len(chunks):
+                        upcoming = self._batch(chunks[k + 1], todo, worker)
+                    with self.store.begin() as conn:
+                        for stage in STAGES:
+                            members = [x for x in batch.items if x.id in todo.get(stage, ())]
+                            if members:
+                                started = time.perf_counter()
+                                self._run_stage(stage, conn, batch, members, stories)
+                                spent = time.perf_counter() - started
+                                report.seconds[stage] = report.seconds.get(stage, 0.0) + spent
+                                self.results.mark_done(
+                                    conn, stage, versions[stage], [x.id for x in members]
+                                )
+                    done += len(batch.items)
+                    if progress:
+                        progress(done, len(order))
+            finally:  # on an error, embed nothing more for batches that will not be stored
+                worker.shutdown(cancel_futures=True)
         report.stories_created = stories.created
         return report
+
+    def _batch(
+        self, ids: list[int], todo: dict[str, set[int]], worker: ThreadPoolExecutor
+    ) -> Batch:
+        """The batch of `ids`, its embeddings queued on `worker` in parts."""
+        batch = Batch(self.results.inputs(ids))
+        members = [x for x in batch.items if x.id in todo.get("embeddings", ())]
+        texts = [embedding_text(x.title, x.text) for x in members]
+        for at in range(0, len(texts), EMBED_CHUNK):
+            part = texts[at : at + EMBED_CHUNK]
+            batch.embedding.append((worker.submit(self.embedder.embed, part), part))
+        return batch
 
     def _todo(self, candidates: list[int], chosen: list[str], force: bool) -> dict[str, set[int]]:
         """Per stage, the articles to process (chosen stages plus the inputs they lack)."""
@@ -282,54 +315,35 @@ class Pipeline:
         members: list[AnalysisInput],
         stories: StoryStage,
     ) -> None:
+        # Each stage writes its output for the whole batch at once (one DELETE, one INSERT).
         if stage == "entities":
             for x in members:
                 text = analysis_text(x.title, x.text)
-                found = self.recognizer.recognize(text, x.language or "und")
-                batch.mentions[x.id] = found
-                self.results.replace_mentions(
-                    conn,
-                    x.id,
-                    [
-                        {
-                            "entity_id": m.entity,
-                            "text": m.text[:1000],
-                            "type": m.type,
-                            "start": m.start,
-                            "end": m.end,
-                            "origin": m.source[:20],
-                        }
-                        for m in found
-                    ],
-                )
+                batch.mentions[x.id] = self.recognizer.recognize(text, x.language or "und")
+            rows = {x.id: [_mention_row(m) for m in batch.mentions[x.id]] for x in members}
+            self.results.replace_all(conn, schema.entity_mentions, rows)
         elif stage == "figures":
             for x in members:
-                figures = self.figure_extractor.extract(analysis_text(x.title, x.text), x.language)
-                batch.figures[x.id] = figures
-                self.results.replace_figures(
-                    conn,
-                    x.id,
-                    [
-                        {
-                            "text": f.text[:500],
-                            "value": f.value,
-                            "unit": f.unit,
-                            "scale": f.scale,
-                            "subject": f.subject,
-                            "start": f.start,
-                            "end": f.end,
-                        }
-                        for f in figures
-                    ],
-                )
+                text = analysis_text(x.title, x.text)
+                batch.figures[x.id] = self.figure_extractor.extract(text, x.language)
+            rows = {x.id: [_figure_row(f) for f in batch.figures[x.id]] for x in members}
+            self.results.replace_all(conn, schema.article_figures, rows)
         elif stage == "embeddings":
-            texts = [embedding_text(x.title, x.text) for x in members]
-            vectors = self.embedder.embed(texts)
+            # Parts the worker has not started yet are embedded here rather than waited for.
+            vectors = np.concatenate(
+                [
+                    self.embedder.embed(texts) if future.cancel() else future.result()
+                    for future, texts in batch.embedding
+                ]
+            )
+            name, dim = self.embedder.name, self.embedder.dim
             for x, vector in zip(members, vectors, strict=True):
                 batch.vectors[x.id] = vector
-                self.results.save_embedding(
-                    conn, x.id, self.embedder.name, self.embedder.dim, to_blob(vector)
-                )
+            rows = {
+                x.id: [{"model": name, "dim": dim, "vector": to_blob(batch.vectors[x.id])}]
+                for x in members
+            }
+            self.results.replace_all(conn, schema.article_embeddings, rows)
         elif stage == "topics":
             vectors = self._vectors(batch, members)
             predicted = self.topic_model.predict(
@@ -337,8 +351,11 @@ class Pipeline:
                 [x.language for x in members],
                 embeddings=vectors,
             )
-            for x, topics in zip(members, predicted, strict=True):
-                self.results.replace_topics(conn, x.id, topics)
+            rows = {
+                x.id: [{"topic": label, "score": float(score)} for label, score in topics]
+                for x, topics in zip(members, predicted, strict=True)
+            }
+            self.results.replace_all(conn, schema.article_topics, rows)
         elif stage == "stories":
             stories.assign(conn, self._story_items(batch, members))
 
@@ -412,6 +429,29 @@ def _source_fingerprint(*modules: ModuleType) -> str:
     for module in modules:
         digest.update(inspect.getsource(module).encode())
     return digest.hexdigest()[:8]
+
+
+def _mention_row(m: Mention) -> dict[str, Any]:
+    return {
+        "entity_id": m.entity,
+        "text": m.text[:1000],
+        "type": m.type,
+        "start": m.start,
+        "end": m.end,
+        "origin": m.source[:20],
+    }
+
+
+def _figure_row(f: Figure) -> dict[str, Any]:
+    return {
+        "text": f.text[:500],
+        "value": f.value,
+        "unit": f.unit,
+        "scale": f.scale,
+        "subject": f.subject,
+        "start": f.start,
+        "end": f.end,
+    }
 
 
 def _as_mention(row: StoredMention) -> Mention:

@@ -353,7 +353,10 @@ def _keyword_patterns(taxonomy: Taxonomy) -> dict[str, list[re.Pattern[str] | No
 
 
 def _compile(keywords: Sequence[str]) -> re.Pattern[str] | None:
-    """One alternation: spaced words on word boundaries ('*' = any ending), CJK as substrings."""
+    """One alternation, longest keyword first: spaced words on word boundaries ('*' = any
+    ending), CJK as substrings. Consecutive spaced words share one word-start test, so the
+    regex leaves a position inside a word at once, not after trying every keyword there (the
+    same matches, several times faster)."""
     parts: dict[str, str] = {}
     for keyword in keywords:
         prefix = keyword.endswith("*")
@@ -365,11 +368,22 @@ def _compile(keywords: Sequence[str]) -> re.Pattern[str] | None:
             parts[key] = escaped
         else:
             ending = r"\w*" if prefix else ""
-            parts[key] = rf"(?<!\w){escaped}{ending}(?!\w)"
+            parts[key] = f"{escaped}{ending}(?!\\w)"
     if not parts:
         return None
-    ordered = sorted(parts, key=len, reverse=True)
-    return re.compile("|".join(parts[key] for key in ordered))
+    branches: list[str] = []
+    run: list[str] = []
+    for key in sorted(parts, key=len, reverse=True):
+        if _UNSPACED.search(key):
+            if run:
+                branches.append(r"(?<!\w)(?:" + "|".join(run) + ")")
+                run = []
+            branches.append(parts[key])
+        else:
+            run.append(parts[key])
+    if run:
+        branches.append(r"(?<!\w)(?:" + "|".join(run) + ")")
+    return re.compile("|".join(branches))
 
 
 def _base_language(language: str | None) -> str | None:

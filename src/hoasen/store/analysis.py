@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import Connection, and_, delete, func, insert, or_, select, update
+from sqlalchemy import Connection, Table, and_, delete, func, insert, or_, select, update
 
 from hoasen.errors import NotFoundError
 from hoasen.store import schema
@@ -263,39 +263,43 @@ class AnalysisStore:
         self, conn: Connection, article_id: int, rows: Sequence[Mapping[str, Any]]
     ) -> None:
         """Replace an article's entity mentions."""
-        t = schema.entity_mentions
-        conn.execute(delete(t).where(t.c.article_id == article_id))
-        if rows:
-            conn.execute(insert(t), [{**r, "article_id": article_id} for r in rows])
+        self.replace_all(conn, schema.entity_mentions, {article_id: rows})
 
     def replace_figures(
         self, conn: Connection, article_id: int, rows: Sequence[Mapping[str, Any]]
     ) -> None:
         """Replace an article's key figures."""
-        t = schema.article_figures
-        conn.execute(delete(t).where(t.c.article_id == article_id))
-        if rows:
-            conn.execute(insert(t), [{**r, "article_id": article_id} for r in rows])
+        self.replace_all(conn, schema.article_figures, {article_id: rows})
 
     def replace_topics(
         self, conn: Connection, article_id: int, topics: Sequence[tuple[str, float]]
     ) -> None:
         """Replace an article's topics."""
-        t = schema.article_topics
-        conn.execute(delete(t).where(t.c.article_id == article_id))
-        if topics:
-            conn.execute(
-                insert(t),
-                [{"article_id": article_id, "topic": k, "score": float(s)} for k, s in topics],
-            )
+        rows = [{"topic": k, "score": float(s)} for k, s in topics]
+        self.replace_all(conn, schema.article_topics, {article_id: rows})
 
     def save_embedding(
         self, conn: Connection, article_id: int, model: str, dim: int, vector: bytes
     ) -> None:
         """Store (or replace) an article's embedding."""
-        t = schema.article_embeddings
-        conn.execute(delete(t).where(t.c.article_id == article_id))
-        conn.execute(insert(t).values(article_id=article_id, model=model, dim=dim, vector=vector))
+        row = {"model": model, "dim": dim, "vector": vector}
+        self.replace_all(conn, schema.article_embeddings, {article_id: [row]})
+
+    def replace_all(
+        self,
+        conn: Connection,
+        table: Table,
+        rows: Mapping[int, Sequence[Mapping[str, Any]]],
+    ) -> None:
+        """Replace the rows of a per-article output table (mentions, figures, topics,
+        embeddings) for every article in `rows`: one DELETE and one INSERT for them all."""
+        if not rows:
+            return
+        for part in _chunks(list(rows)):
+            conn.execute(delete(table).where(table.c.article_id.in_(part)))
+        values = [{**r, "article_id": i} for i, article_rows in rows.items() for r in article_rows]
+        if values:
+            conn.execute(insert(table), values)
 
     # ---------------------------------------------------------------- reading stage output
 
