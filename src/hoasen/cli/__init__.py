@@ -196,13 +196,14 @@ def extract(
 
 def _single_item(target: str, settings: Settings) -> "RawInput":
     """The one input of `extract`: a fetched page for a URL, else the single file at `target`."""
-    from hoasen.ingest.feeds import page_item
     from hoasen.ingest.files import iter_paths
-    from hoasen.ingest.http import SafeFetcher
     from hoasen.models import ItemError
 
-    if target.startswith(("http://", "https://")):
+    if target.startswith(("http://", "https://")):  # the fetcher (httpx) loads only for a URL
         import asyncio
+
+        from hoasen.ingest.feeds import page_item
+        from hoasen.ingest.http import SafeFetcher
 
         async def fetch() -> "RawInput":
             async with SafeFetcher(settings) as fetcher:
