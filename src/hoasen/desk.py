@@ -539,7 +539,7 @@ class _AnalyseAsStored:
     """Analyses a large ingest's articles in chunks as they are stored, so the analysis runs
     while the parse workers read the next pages (instead of after the whole ingest)."""
 
-    CHUNK = 200
+    CHUNK = 100
 
     def __init__(self, desk: Desk, progress: AnalysisProgress | None) -> None:
         self.desk = desk
