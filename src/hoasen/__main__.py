@@ -2,4 +2,5 @@
 
 from hoasen.cli import app
 
-app(prog_name="hoasen")
+if __name__ == "__main__":  # not when a spawned worker process imports this module again
+    app(prog_name="hoasen")
