@@ -278,7 +278,8 @@ class Settings:
     ingest_processes: int = _setting(
         0,
         "Processes that parse pages in a large ingest (past the first batch of 50 items): 0 is "
-        "one per CPU core, 1 parses in the ingesting process itself.",
+        "one per CPU core (at most 4: each takes ~0.5-0.9 GB), 1 parses in the ingesting process "
+        "itself.",
     )
     analyze_catch_up: int = _setting(
         500,

@@ -39,14 +39,20 @@ class Parsed:
     reason: str | None = None
 
 
+#: Most workers `ingest_processes` = 0 starts: each holds ~0.5-0.9 GB (parsers, language models).
+AUTO_MAX = 4
+
+
 def process_count(settings: Settings) -> int:
-    """Worker processes for a large ingest: the setting, or one per usable core when 0."""
+    """Worker processes for a large ingest: the setting, or one per usable core (at most
+    AUTO_MAX) when 0."""
     if settings.ingest_processes > 0:
         return settings.ingest_processes
     try:
-        return len(os.sched_getaffinity(0))
+        cores = len(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
+        cores = os.cpu_count() or 1
+    return min(cores, AUTO_MAX)
 
 
 class ParsePool:
