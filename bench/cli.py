@@ -13,6 +13,7 @@ import statistics
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 RUNS = 5
 COMMANDS = {
@@ -28,11 +29,11 @@ def _child_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def _time(args: list[str]) -> tuple[float, float]:
+def time_python(args: list[str], cwd: Path | None = None) -> tuple[float, float]:
     """Wall and CPU seconds of one `python ARGS` run (its output discarded)."""
     cpu = _child_cpu()
     start = time.perf_counter()
-    subprocess.run([sys.executable, *args], stdout=subprocess.DEVNULL, check=True)
+    subprocess.run([sys.executable, *args], stdout=subprocess.DEVNULL, check=True, cwd=cwd)
     return time.perf_counter() - start, _child_cpu() - cpu
 
 
@@ -40,8 +41,8 @@ def run(runs: int = RUNS) -> dict[str, float]:
     """Best and median wall and CPU milliseconds of each command over `runs` runs."""
     results: dict[str, float] = {}
     for name, args in COMMANDS.items():
-        _time(args)  # warm-up: byte-code compiled, files in the page cache
-        walls, cpus = zip(*(_time(args) for _ in range(runs)), strict=True)
+        time_python(args)  # warm-up: byte-code compiled, files in the page cache
+        walls, cpus = zip(*(time_python(args) for _ in range(runs)), strict=True)
         results[f"{name} wall best ms"] = min(walls) * 1000
         results[f"{name} wall median ms"] = statistics.median(walls) * 1000
         results[f"{name} cpu best ms"] = min(cpus) * 1000

@@ -13,32 +13,21 @@ Usage: python -m bench.startup [--cache DIR] [--runs N]
 from __future__ import annotations
 
 import argparse
-import resource
 import statistics
 import subprocess
 import sys
-import time
 from pathlib import Path
+
+from bench.cli import time_python
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGE = ROOT / "tests" / "fixtures" / "extract" / "article.html"  # 2 kB English news page
 RUNS = 3
 
 
-def _child_cpu() -> float:
-    """CPU seconds (user + sys) used so far by this process's finished children."""
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
-
-
 def _time(args: list[str]) -> tuple[float, float]:
     """Wall and CPU seconds of one `python -m hoasen ARGS` run (its output discarded)."""
-    cpu = _child_cpu()
-    start = time.perf_counter()
-    subprocess.run(
-        [sys.executable, "-m", "hoasen", *args], stdout=subprocess.DEVNULL, check=True, cwd=ROOT
-    )
-    return time.perf_counter() - start, _child_cpu() - cpu
+    return time_python(["-m", "hoasen", *args], cwd=ROOT)
 
 
 def demo_database(cache_dir: Path) -> Path:
