@@ -94,9 +94,31 @@ def _start(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
     )
 
 
-def _holds_a_run(desk: Desk, pid: int) -> bool:
+def _held_runs(desk: Desk, pid: int) -> set[int]:
     prefix = f"{socket.gethostname()}:{pid}:"
-    return any(r.worker and r.worker.startswith(prefix) for r in desk.jobs.list("running"))
+    return {r.id for r in desk.jobs.list("running") if r.worker and r.worker.startswith(prefix)}
+
+
+def _kill_while_holding(desk: Desk, victim: subprocess.Popen[bytes], deadline: float) -> set[int]:
+    """SIGKILL the victim at a moment it holds a run, and return the runs it held.
+
+    The victim is frozen (SIGSTOP) before the check that decides, so its run cannot finish
+    between the look and the kill; when it holds nothing it is thawed and watched again.
+    """
+    while time.monotonic() < deadline:
+        if desk.store.count_articles() >= FEEDS // 4 and _held_runs(desk, victim.pid):
+            victim.send_signal(signal.SIGSTOP)
+            time.sleep(0.2)  # a commit already on its way to the database lands first
+            held = _held_runs(desk, victim.pid)
+            if held:
+                victim.send_signal(signal.SIGKILL)
+                victim.wait(10)
+                return held
+            victim.send_signal(signal.SIGCONT)
+        time.sleep(0.05)
+    victim.send_signal(signal.SIGKILL)
+    victim.wait(10)
+    return set()
 
 
 def test_three_workers_one_killed_nothing_lost_nothing_twice(
@@ -114,14 +136,8 @@ def test_three_workers_one_killed_nothing_lost_nothing_twice(
         try:
             with Desk(settings) as desk:
                 deadline = time.monotonic() + 240
-                victim = workers[0]
                 # kill the first worker while it holds a task, once work is well under way
-                while time.monotonic() < deadline:
-                    if desk.store.count_articles() >= FEEDS // 4 and _holds_a_run(desk, victim.pid):
-                        break
-                    time.sleep(0.05)
-                victim.send_signal(signal.SIGKILL)
-                victim.wait(10)
+                held = _kill_while_holding(desk, workers[0], deadline)
                 killed_at = desk.store.count_articles()
                 # the others finish everything, the killed worker's run included
                 while time.monotonic() < deadline:
@@ -152,7 +168,9 @@ def test_three_workers_one_killed_nothing_lost_nothing_twice(
         # every source polled by exactly one finished run; the killed one's was taken over
         polls = [r for r in runs if r.kind == "poll"]
         assert len(polls) == FEEDS and all(r.status == "done" for r in polls)
-        assert any(r.attempts >= 2 for r in polls), "the killed worker's run was redone"
+        assert held, "the victim was killed while it held a run"
+        redone = [r for r in runs if r.id in held]
+        assert redone and all(r.status == "done" and r.attempts >= 2 for r in redone), redone
         # the due report: built once, registered under its run key
         assert len([k for k, _ in reports if k and k.startswith("report:")]) == 1, reports
         assert [r.status for r in runs if r.kind == "report"] == ["done"]

@@ -317,9 +317,10 @@ class Pipeline:
     ) -> None:
         # Each stage writes its output for the whole batch at once (one DELETE, one INSERT).
         if stage == "entities":
-            for x in members:
-                text = analysis_text(x.title, x.text)
-                batch.mentions[x.id] = self.recognizer.recognize(text, x.language or "und")
+            found = self.recognizer.recognize_many(
+                [(analysis_text(x.title, x.text), x.language or "und") for x in members]
+            )
+            batch.mentions.update(zip([x.id for x in members], found, strict=True))
             rows = {x.id: [_mention_row(m) for m in batch.mentions[x.id]] for x in members}
             self.results.replace_all(conn, schema.entity_mentions, rows)
         elif stage == "figures":
