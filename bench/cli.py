@@ -8,6 +8,7 @@ machine disturbs much less than the wall clock.
 
 from __future__ import annotations
 
+import os
 import resource
 import statistics
 import subprocess
@@ -30,10 +31,13 @@ def _child_cpu() -> float:
 
 
 def time_python(args: list[str], cwd: Path | None = None) -> tuple[float, float]:
-    """Wall and CPU seconds of one `python ARGS` run (its output discarded)."""
+    """Wall and CPU seconds of one `python ARGS` run (its output discarded). Byte-code is
+    written as an installed Python writes it, even when this shell sets PYTHONDONTWRITEBYTECODE
+    (else every run would compile hoasen's modules again)."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     cpu = _child_cpu()
     start = time.perf_counter()
-    subprocess.run([sys.executable, *args], stdout=subprocess.DEVNULL, check=True, cwd=cwd)
+    subprocess.run([sys.executable, *args], stdout=subprocess.DEVNULL, check=True, cwd=cwd, env=env)
     return time.perf_counter() - start, _child_cpu() - cpu
 
 

@@ -35,6 +35,8 @@ HEAVY = (
     "jinja2",
     "asyncio",
     "smtplib",
+    "rich",  # help is Click's plain text; tables and progress bars load Rich when shown
+    "pydantic",  # Typer 0.29 coerced every parameter through pydantic (~0.1 s a command)
     "hoasen.desk",
     "hoasen.analyze",
     "hoasen.store",

@@ -20,14 +20,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
 from hoasen.errors import HoasenError, InputRejected, UsageError
 from hoasen.settings import Settings, load_settings
 
 if TYPE_CHECKING:
+    from rich.console import Console
     from rich.progress import Progress
+    from rich.table import Table as RichTable
 
     from hoasen.desk import Desk
     from hoasen.models import IngestReport, RawInput
@@ -37,12 +37,43 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    # Plain help text (Click's): Rich's help panels cost ~0.1 s of every `--help`.
+    rich_markup_mode=None,
 )
 sources_app = typer.Typer(help="Register and list monitored news sources.", no_args_is_help=True)
 app.add_typer(sources_app, name="sources")
 
-out = Console()
-err = Console(stderr=True)
+
+class LazyConsole:
+    """A Rich console made on first use: `hoasen --help` and the commands that print no
+    table never import Rich. `console` is the Rich console itself, for Rich's own classes."""
+
+    def __init__(self, stderr: bool = False) -> None:
+        self._stderr = stderr
+        self._console: Console | None = None
+
+    @property
+    def console(self) -> "Console":
+        """The Rich console (made now if not yet)."""
+        if self._console is None:
+            from rich.console import Console
+
+            self._console = Console(stderr=self._stderr)
+        return self._console
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.console, name)
+
+
+def Table(*args: Any, **kwargs: Any) -> "RichTable":
+    """A Rich table (Rich is imported on first use)."""
+    from rich.table import Table as RichTable
+
+    return RichTable(*args, **kwargs)
+
+
+out = LazyConsole()
+err = LazyConsole(stderr=True)
 T = TypeVar("T")
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")]
@@ -144,7 +175,7 @@ def _progress(label: str, quiet: bool) -> Iterator[_Ticker]:
     from rich.progress import MofNCompleteColumn, Progress, SpinnerColumn, TextColumn
 
     columns = (SpinnerColumn(), TextColumn("{task.description}"), MofNCompleteColumn())
-    with Progress(*columns, console=err, transient=True) as bar:
+    with Progress(*columns, console=err.console, transient=True) as bar:
         yield _Ticker(bar, label)
 
 
@@ -273,7 +304,7 @@ def fetch(
             for name in source:
                 desk.store.get_source(name)
         columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
-        with Progress(*columns, console=err, transient=True) as bar:
+        with Progress(*columns, console=err.console, transient=True) as bar:
             task = bar.add_task("Polling sources", total=None)
 
             def tick(done: int, total: int) -> None:
@@ -493,7 +524,13 @@ def demo(
 
     with _errors():
         run_demo(
-            db, fresh=fresh, console=out, progress_console=err, serve=serve, host=host, port=port
+            db,
+            fresh=fresh,
+            console=out.console,
+            progress_console=err.console,
+            serve=serve,
+            host=host,
+            port=port,
         )
 
 

@@ -6,9 +6,8 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.table import Table
 
-from hoasen.cli import JsonOpt, _desk, _parse_date, _print_json, app, out
+from hoasen.cli import JsonOpt, Table, _desk, _parse_date, _print_json, app, out
 from hoasen.errors import UsageError
 
 if TYPE_CHECKING:

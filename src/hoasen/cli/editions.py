@@ -6,9 +6,8 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.table import Table
 
-from hoasen.cli import JsonOpt, _desk, _print_json, app, out
+from hoasen.cli import JsonOpt, Table, _desk, _print_json, app, out
 from hoasen.cli.exchange import _operator
 from hoasen.errors import UsageError
 from hoasen.publish.edition_model import LAYOUTS

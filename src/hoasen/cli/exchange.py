@@ -8,11 +8,11 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.table import Table
 
 from hoasen.cli import (
     JsonOpt,
     SinceOpt,
+    Table,
     UntilOpt,
     _desk,
     _parse_date,

@@ -6,9 +6,8 @@ from datetime import datetime
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
-from hoasen.cli import JsonOpt, _desk, _errors, _print_json, _settings, app, err, out
+from hoasen.cli import JsonOpt, Table, _desk, _errors, _print_json, _settings, app, err, out
 from hoasen.errors import UsageError
 
 worker_app = typer.Typer(

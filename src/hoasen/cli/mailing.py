@@ -7,9 +7,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.table import Table
 
-from hoasen.cli import JsonOpt, _desk, _print_json, _read_text, app, err, out
+from hoasen.cli import JsonOpt, Table, _desk, _print_json, _read_text, app, err, out
 from hoasen.errors import UsageError
 
 if TYPE_CHECKING:
@@ -188,7 +187,7 @@ def campaign_send(
     )
 
     columns = (TextColumn("Sending"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
-    with _desk(ctx) as desk, Progress(*columns, console=err, transient=True) as bar:
+    with _desk(ctx) as desk, Progress(*columns, console=err.console, transient=True) as bar:
         mailing = _mailing(desk)
         task = bar.add_task("send", total=None)
         report = mailing.send(

@@ -9,12 +9,13 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.table import Table
 
-from hoasen.cli import JsonOpt, _desk, _print_json, app, out
+from hoasen.cli import JsonOpt, Table, _desk, _print_json, app, out
 from hoasen.errors import UsageError
 
 if TYPE_CHECKING:
+    from rich.table import Table as RichTable
+
     from hoasen.store.posts import PostRow
 
 channels_app = typer.Typer(
@@ -65,7 +66,7 @@ def _when(value: str | None) -> datetime | None:
         raise UsageError(f"--at must be a time like 2026-05-04T09:30, not {value!r}") from exc
 
 
-def _post_table(rows: "list[PostRow]", names: dict[int, str]) -> Table:
+def _post_table(rows: "list[PostRow]", names: dict[int, str]) -> "RichTable":
     table = Table("id", "channel", "status", "due", "source", "text", "result")
     for p in rows:
         result = p.remote_url or p.remote_id or p.error

@@ -8,9 +8,8 @@ from typing import Annotated
 from zoneinfo import ZoneInfo
 
 import typer
-from rich.table import Table
 
-from hoasen.cli import JsonOpt, _desk, _print_json, err, out
+from hoasen.cli import JsonOpt, Table, _desk, _print_json, err, out
 from hoasen.cli.registers_cli import _show_import, register_app
 from hoasen.errors import UsageError
 

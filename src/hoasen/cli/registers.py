@@ -4,9 +4,8 @@ with them and the activities under each agreement."""
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
-from hoasen.cli import JsonOpt, _desk, _print_json, app, out
+from hoasen.cli import JsonOpt, Table, _desk, _print_json, app, out
 
 partners_app = typer.Typer(
     help="Partner organisations (press agencies, broadcasters...) linked to the gazetteer.",

@@ -10,9 +10,8 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
-from hoasen.cli import JsonOpt, _desk, _print_json, app, err, out
+from hoasen.cli import JsonOpt, Table, _desk, _print_json, app, err, out
 from hoasen.errors import UsageError
 
 register_app = typer.Typer(

@@ -7,9 +7,8 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
-from hoasen.cli import JsonOpt, _desk, _print_json, app, err, out
+from hoasen.cli import JsonOpt, Table, _desk, _print_json, app, err, out
 from hoasen.errors import UsageError
 from hoasen.reports import EXTENSIONS, FORMATS
 

@@ -6,9 +6,8 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.table import Table
 
-from hoasen.cli import JsonOpt, _desk, _print_json, err, out
+from hoasen.cli import JsonOpt, Table, _desk, _print_json, err, out
 from hoasen.cli.reports import (
     ArticleLangOpt,
     CountryOpt,

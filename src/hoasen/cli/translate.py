@@ -6,9 +6,19 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.table import Table
 
-from hoasen.cli import JsonOpt, _desk, _errors, _print_json, _read_text, _settings, app, err, out
+from hoasen.cli import (
+    JsonOpt,
+    Table,
+    _desk,
+    _errors,
+    _print_json,
+    _read_text,
+    _settings,
+    app,
+    err,
+    out,
+)
 from hoasen.errors import UsageError
 from hoasen.settings import Settings
 
@@ -52,7 +62,7 @@ def _bar(label: str) -> Iterator[Any]:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
     with Progress(
-        TextColumn(label), BarColumn(), MofNCompleteColumn(), console=err, transient=True
+        TextColumn(label), BarColumn(), MofNCompleteColumn(), console=err.console, transient=True
     ) as bar:
         task = bar.add_task(label, total=None)
 

@@ -7,11 +7,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.table import Table
 
 from hoasen.cli import (
     JsonOpt,
     SinceOpt,
+    Table,
     TextArg,
     TextLangOpt,
     _desk,
@@ -57,7 +57,7 @@ def analysis_bar(label: str = "Analysing") -> "Iterator[AnalysisProgress]":
         MofNCompleteColumn(),
         TimeRemainingColumn(),
     )
-    with Progress(*columns, console=err, transient=True) as bar:
+    with Progress(*columns, console=err.console, transient=True) as bar:
         task = bar.add_task(label, total=None)
 
         def tick(done: int, total: int) -> None:

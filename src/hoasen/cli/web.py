@@ -7,9 +7,8 @@ import sys
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.table import Table
 
-from hoasen.cli import JsonOpt, State, _desk, _errors, _print_json, _settings, app, err, out
+from hoasen.cli import JsonOpt, State, Table, _desk, _errors, _print_json, _settings, app, err, out
 from hoasen.errors import UsageError
 
 if TYPE_CHECKING:
