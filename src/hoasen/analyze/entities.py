@@ -315,7 +315,7 @@ class SpacyEngine(_LazyEngine):
         return self.recognize_many([text])[0]
 
     def recognize_many(self, texts: Sequence[str]) -> list[list[Mention]]:
-        """`recognize` for several texts, decoded together (one forward pass per ~40,000
+        """`recognize` for several texts, decoded together (one forward pass per ~8,000
         tokens instead of one per text)."""
         if self._loaded is None:
             self._loaded = self._load()
