@@ -155,3 +155,85 @@ def test_a_desk_command_still_works_from_a_fresh_start(tmp_path: Path) -> None:
     assert listed.returncode == 0, listed.stderr
     sources = json.loads(listed.stdout)
     assert [(s["name"], s["url"]) for s in sources] == [("ex", feed)]
+
+
+# Every top-level name with its help's first paragraph and the lazy help, once with nothing but
+# hoasen.cli imported and once with every command module imported first.
+LAZY_SCRIPT = """
+import importlib, json, pkgutil, sys
+import typer.main
+from typer.testing import CliRunner
+import hoasen.cli
+from hoasen.cli import app, lazy
+
+if sys.argv[1] == "all":  # every module of the package, named in LAZY or not
+    for module in pkgutil.iter_modules(hoasen.cli.__path__):
+        importlib.import_module("hoasen.cli." + module.name)
+result = CliRunner().invoke(app, ["--help"])
+loaded = sorted(m for m in sys.modules if m.startswith("hoasen.cli."))
+names = [
+    c.name or typer.main.get_command_name(c.callback.__name__) for c in app.registered_commands
+]
+names += [g.name for g in app.registered_groups]
+group = typer.main.get_command(app)
+helps = {n: (group.commands[n].help or "").split("\\n\\n")[0] for n in names}
+
+def tree(cmd):
+    return {n: tree(c) for n, c in getattr(cmd, "commands", {}).items()}
+
+print(json.dumps({"help": result.output, "loaded": loaded, "names": names, "helps": helps,
+                  "tree": tree(group)}))
+"""
+# One top-level name built in a fresh process: its whole subtree, built from LAZY's modules only.
+ONE_SCRIPT = """
+import json, sys
+import typer.main
+from hoasen.cli import app
+
+def tree(cmd):
+    return {n: tree(c) for n, c in getattr(cmd, "commands", {}).items()}
+
+print(json.dumps(tree(typer.main.get_command(app).commands[sys.argv[1]])))
+"""
+
+
+def _lazy_run(tmp_path: Path, mode: str) -> dict[str, object]:
+    done = _python("-c", LAZY_SCRIPT, mode, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    report: dict[str, object] = json.loads(done.stdout.splitlines()[-1])
+    return report
+
+
+def test_lazy_registry_matches_the_command_modules(tmp_path: Path) -> None:
+    from hoasen.cli import lazy
+
+    lazy_run, full = _lazy_run(tmp_path, "lazy"), _lazy_run(tmp_path, "all")
+    assert lazy_run["loaded"] == ["hoasen.cli.lazy"]  # the help imported no command module
+    names = full["names"]
+    assert isinstance(names, list) and sorted(names) == sorted(lazy.order())  # every name once
+    helps = full["helps"]
+    assert isinstance(helps, dict)
+    assert {name: helps[name] for name in lazy.LAZY} == {n: h for n, (_, h) in lazy.LAZY.items()}
+    assert lazy_run["help"] == full["help"]  # the same help either way
+    tree = full["tree"]
+    assert isinstance(tree, dict)
+    firsts: dict[tuple[str, ...], str] = {}
+    for name, (modules, _) in lazy.LAZY.items():
+        firsts.setdefault(modules, name)
+    for name in firsts.values():  # one name per set of modules: its modules hold everything
+        done = _python("-c", ONE_SCRIPT, name, cwd=tmp_path)
+        assert done.returncode == 0, done.stderr
+        assert json.loads(done.stdout.splitlines()[-1]) == tree[name], name
+
+
+def test_a_command_loads_its_own_module_only(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'lazy.db'}"
+    script = (
+        "import sys\nfrom typer.testing import CliRunner\nfrom hoasen.cli import app\n"
+        f"result = CliRunner().invoke(app, ['--db', {url!r}, 'jobs', 'list', '--json'])\n"
+        "assert result.exit_code == 0, result.output\n"
+        "print(sorted(m for m in sys.modules if m.startswith('hoasen.cli.')))"
+    )
+    done = _python("-c", script, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split("\n")[-2] == "['hoasen.cli.jobs', 'hoasen.cli.lazy']"

@@ -7,7 +7,9 @@ Start-up is kept light (tests/test_cli_startup.py, bench/cli.py): the cli module
 store, analysis, web... only inside the commands that use them (names for type hints only under
 TYPE_CHECKING, quoted), and, unlike the rest of hoasen, do without `from __future__ import
 annotations`: Typer reads every command's annotations at start-up, and strings would be evaluated
-four times per command instead of once at import.
+four times per command instead of once at import. The other cli modules are imported only when
+one of their commands runs (`lazy.HoasenGroup`); help is Click's plain text and Rich loads with
+the first table or progress bar.
 """
 
 import json
@@ -21,6 +23,7 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
+from hoasen.cli.lazy import HoasenGroup
 from hoasen.errors import HoasenError, InputRejected, UsageError
 from hoasen.settings import Settings, load_settings
 
@@ -39,6 +42,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     # Plain help text (Click's): Rich's help panels cost ~0.1 s of every `--help`.
     rich_markup_mode=None,
+    cls=HoasenGroup,  # the other cli modules load when one of their commands runs
 )
 sources_app = typer.Typer(help="Register and list monitored news sources.", no_args_is_help=True)
 app.add_typer(sources_app, name="sources")
@@ -533,28 +537,6 @@ def demo(
             port=port,
         )
 
-
-# Commands over the analysis (entities, figures, topics, stories, analyze, gazetteer).
-from hoasen.cli import (  # noqa: E402, F401
-    alerts,
-    editions,
-    exchange,
-    exchange_in,
-    jobs,
-    mailing,
-    posts,
-    registers,
-    registers_cli,
-    reports,
-    schedules,
-    translate,
-    understand,
-    web,
-)
-
-# isort: split
-# The events calendar adds its group to `register` (made in registers_cli above).
-from hoasen.cli import register_events  # noqa: E402, F401
 
 if __name__ == "__main__":
     app()
