@@ -12,6 +12,7 @@ from pathlib import Path
 
 import trafilatura
 
+from hoasen.ingest.extract import load_date_tables
 from hoasen.ingest.parallel import process_count
 from hoasen.ingest.pipeline import Ingestor
 from hoasen.models import RawInput
@@ -41,7 +42,8 @@ def _ingest(pages: list[RawInput], processes: int) -> tuple[float, int, int]:
         )
         store = Store.open(settings.database_url)
         ingestor = Ingestor(store, settings)
-        ingestor.prepare(pages[0])  # load models outside the timing
+        load_date_tables()  # load models outside the timing (forked workers inherit them)
+        ingestor.prepare(pages[0])
         ingestor.index.analyzer.index_tokens("warm up", "Quảng Ninh 广西", None)
         started = time.perf_counter()
         report = ingestor.ingest(pages)

@@ -22,6 +22,7 @@ from typing import Any
 
 from hoasen.analyze.pipeline import STAGES, AnalysisReport
 from hoasen.desk import Desk
+from hoasen.ingest.extract import load_date_tables
 from hoasen.models import IngestReport, RawInput
 from hoasen.settings import load_settings
 
@@ -108,8 +109,9 @@ def _cpu_s(who: int = resource.RUSAGE_SELF) -> float:
 
 
 def _warm_up(desk: Desk) -> None:
-    """Load every model the run needs (detector, search analyzer, entity engines, embedder,
-    topic model) without storing anything."""
+    """Load every model the run needs (detector, date parser's locale tables, search analyzer,
+    entity engines, embedder, topic model) without storing anything."""
+    load_date_tables()
     ingestor = desk.ingestor
     pipeline = desk.pipeline
     pipeline.versions()

@@ -593,3 +593,35 @@ def test_second_opinion_and_link_texts_read_a_tree_without_changing_it() -> None
     assert second_opinion(tree).startswith("thetwoprovincesagreed")
     assert link_texts(tree) == frozenset({"homepage"})
     assert etree.tostring(tree) == before
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.text(alphabet=st.sampled_from("ab é广宁省한국 .,\n-"), max_size=40),
+    st.integers(min_value=1, max_value=8),
+)
+def test_enough_words_counts_as_a_full_count_would(text: str, minimum: int) -> None:
+    from hoasen.ingest import formats
+
+    full = sum(sum(1 for ch in w if formats._is_cjk(ch)) or 1 for w in formats._WORD.findall(text))
+    assert formats._has_words(text, minimum) == (full >= minimum)
+
+
+def test_date_tables_loaded_up_front_leave_dates_as_they_were() -> None:
+    """`load_date_tables` builds dateparser's locale tables that the page date search uses
+    (otherwise built on the first page with a worded date); dates read the same after."""
+    from htmldate.extractors import get_external_parser
+
+    from hoasen.ingest.extract import load_date_tables
+
+    load_date_tables()
+    assert get_external_parser.cache_info().currsize == 1
+    parsed = get_external_parser().get_date_data("3 April 2023")["date_obj"]
+    assert (parsed.year, parsed.month, parsed.day) == (2023, 4, 3)
+    page = (
+        "<html><body><article><h1>Delegation visits Ha Long</h1><p>Published 12 March 2024</p>"
+        + "<p>The delegation from Guangxi met provincial leaders to discuss trade. </p>" * 8
+        + "</article></body></html>"
+    )
+    article = parse(RawInput(origin="p.html", data=page.encode(), fmt="html"))
+    assert article.published == datetime(2024, 3, 12, tzinfo=UTC)

@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from hoasen.analyze import metadata
 from hoasen.analyze.metadata import clean_author, find_dateline, parse_date, writes_day
 
 
@@ -70,6 +71,44 @@ def test_find_dateline_recognises_datelines(line: str) -> None:
 
 def test_find_dateline_none_without_dates() -> None:
     assert find_dateline(["Headline", "Body without any date at all."]) is None
+
+
+def _dateline_by_parsing_every_line(lines: list[str]) -> tuple[int, datetime] | None:
+    """`find_dateline` without its cheap pre-check: every date is parsed, then judged."""
+    for index, line in enumerate(lines):
+        text = line.strip()
+        if not text or len(text) > metadata._MAX_DATELINE:
+            continue
+        found = metadata._find_date(text, None)
+        if found is not None and metadata._only_date(text, found[1]):
+            when = parse_date(text)
+            if when is not None:
+                return index, when
+    return None
+
+
+_PIECES = [
+    "Posted on", "March 4, 2024", "4 mars 2024", "Marchx 4, 2024", "2024-03-04", "04/03/2024",
+    "16:01", "GMT+7", "by", "Jane Roe", "the delegation met", "Thứ Hai,", "ngày", "2024年3月4日",
+    "Source: Reuters", "Updated", "Monday", "the", "visit", "31/02/2024", "Septembre 31, 2023",
+    "updated 12 Foo 2023", "|", "·", "on", "of", "province", "and 5 April 2023 too",
+]  # fmt: skip
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.lists(st.sampled_from(_PIECES), max_size=7).map(" ".join), max_size=6))
+def test_find_dateline_precheck_changes_nothing(lines: list[str]) -> None:
+    assert find_dateline(lines) == _dateline_by_parsing_every_line(lines)
+
+
+def test_find_dateline_sends_no_sentence_to_dateparser(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[str] = []
+    real = metadata._wordy
+    monkeypatch.setattr(metadata, "_wordy", lambda t, lang: calls.append(t) or real(t, lang))
+    sentence = "On 4 October 2023 the two provinces signed a cooperation agreement in Ha Long."
+    assert find_dateline([sentence, "Body text."]) is None
+    assert calls == []
+    assert find_dateline(["Posted on March 4, 2024"]) is not None and calls
 
 
 @pytest.mark.parametrize(

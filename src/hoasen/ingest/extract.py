@@ -70,6 +70,15 @@ def page_metadata(tree: Any, url: str | None, date_params: dict[str, Any]) -> Do
     return meta
 
 
+def load_date_tables() -> None:
+    """Build the date parser's tables for every locale now (about a second, once a process):
+    the page date search (htmldate's extensive search through dateparser) otherwise builds
+    them while reading the first page whose date is written in words."""
+    from htmldate.extractors import get_external_parser
+
+    get_external_parser().get_date_data("12 March 2024")
+
+
 def second_opinion(tree: Any) -> str:
     """Readability's article text of the page, whitespace removed and case-folded ('' when it
     finds none). The tree is copied: readability edits what it reads."""

@@ -351,7 +351,7 @@ def _parse_html(raw: RawInput, html: str, title_hint: str | None = None) -> Arti
         index, published = dateline
         del lines[index]
     body = _tidy(lines)
-    if _word_count(body) < _MIN_PAGE_WORDS:
+    if not _has_words(body, _MIN_PAGE_WORDS):
         raise InputRejected("no main text found on the page")
     return Article(
         title=_nfc(title_hint or title or _title_from_text(body)),
@@ -586,9 +586,15 @@ def _json_language(item: dict[str, Any]) -> str | None:
 # --- shared helpers -------------------------------------------------------------------------
 
 
-def _word_count(text: str) -> int:
-    """Words, counting each CJK character as one (those scripts write no spaces)."""
-    return sum(sum(1 for ch in w if _is_cjk(ch)) or 1 for w in _WORD.findall(text))
+def _has_words(text: str, minimum: int) -> bool:
+    """At least `minimum` words, each CJK character counted as one (those scripts write no
+    spaces); stops counting once there are enough."""
+    count = 0
+    for match in _WORD.finditer(text):
+        count += sum(1 for ch in match.group() if _is_cjk(ch)) or 1
+        if count >= minimum:
+            return True
+    return False
 
 
 def _is_cjk(ch: str) -> bool:
