@@ -38,7 +38,10 @@ class BiluoDecoder:
         upper = model.get_ref("upper")
         self._nO = self._lower.get_dim("nO")
         self._nP = self._lower.get_dim("nP")
-        self._lower_bias = np.ascontiguousarray(self._lower.get_param("b").reshape(-1))
+        # Columns piece-major ((pieces, hidden) instead of (hidden, pieces)), so maxout is an
+        # elementwise maximum of contiguous blocks: numpy's max over a last axis of 2 is ~30x
+        # slower. The sums are the same numbers, permuted.
+        self._lower_bias = self._piece_major(self._lower.get_param("b").reshape(1, -1))[0]
         self._upper_w = np.ascontiguousarray(upper.get_param("W").T)
         self._upper_b = upper.get_param("b")
         moves, labels = [], []
@@ -79,18 +82,36 @@ class BiluoDecoder:
     def __call__(self, docs: Sequence[Any]) -> list[list[tuple[int, int, str]]]:
         """(start token, end token, label) of each document's entities, as `doc.ents` would
         hold them after the pipe."""
-        out: list[list[tuple[int, int, str]]] = []
-        part: list[Any] = []
+        # Documents of like length share a pass: a pass takes one step per token position of
+        # its longest document, so mixing a long one with short ones wastes steps. Each
+        # document's entities depend on it alone (the tok2vec window stops at its edges).
+        order = sorted(range(len(docs)), key=lambda n: len(docs[n]))
+        out: list[list[tuple[int, int, str]]] = [[] for _ in docs]
+        part: list[int] = []
         tokens = 0
-        for doc in docs:
-            if part and tokens + len(doc) > _MAX_TOKENS:
-                out += self._decode(part)
+        for n in [*order, None]:
+            if part and (n is None or tokens + len(docs[n]) > _MAX_TOKENS):
+                for m, ents in zip(part, self._decode([docs[m] for m in part]), strict=True):
+                    out[m] = ents
                 part, tokens = [], 0
-            part.append(doc)
-            tokens += len(doc)
-        if part:
-            out += self._decode(part)
+            if n is not None:
+                part.append(n)
+                tokens += len(docs[n])
         return out
+
+    def _piece_major(self, rows: np.ndarray) -> np.ndarray:
+        """(n, hidden * pieces) rows in thinc's order -> (n, pieces * hidden), contiguous."""
+        n = rows.shape[0]
+        by_piece = rows.reshape(n, self._nO, self._nP).transpose(0, 2, 1)
+        return np.ascontiguousarray(by_piece).reshape(n, self._nP * self._nO)
+
+    def _maxout(self, hidden: np.ndarray) -> np.ndarray:
+        """The best piece of each hidden unit, from piece-major rows."""
+        width = self._nO
+        best = hidden[:, :width]
+        for piece in range(1, self._nP):
+            best = np.maximum(best, hidden[:, piece * width : (piece + 1) * width])
+        return best
 
     def _decode(self, docs: list[Any]) -> list[list[tuple[int, int, str]]]:
         from spacy.attrs import ENT_IOB, IS_SPACE, SENT_START
@@ -109,7 +130,7 @@ class BiluoDecoder:
         # (tokens + 1, 3 features, hidden * pieces); row 0 is the padding for an absent token.
         rows = self._lower.predict(self._tok2vec.predict(present))
         feats = rows.reshape(rows.shape[0], 3, self._nO * self._nP)
-        first, second, third = feats[:, 0], feats[:, 1], feats[:, 2]
+        first, second, third = (self._piece_major(feats[:, f]) for f in range(3))
 
         offsets = np.concatenate([[0], np.cumsum(lengths)[:-1]])
         doc_of = np.nonzero(lengths)[0]  # the active states: one per non-empty document
@@ -125,7 +146,7 @@ class BiluoDecoder:
             hidden = first[pos + 1] + second[np.where(is_open, open_start + 1, 0)]
             hidden += third[np.where(is_open, pos, 0)]
             hidden += self._lower_bias
-            scores = hidden.reshape(n, self._nO, self._nP).max(axis=2) @ self._upper_w
+            scores = self._maxout(hidden) @ self._upper_w
             scores += self._upper_b
             two_left = end - pos >= 2
             may_go_on = two_left & ~sent_start[pos + 1]
