@@ -165,6 +165,34 @@ def test_a_dead_worker_loses_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyP
     store.close()
 
 
+def test_workers_parse_every_batch_of_a_large_ingest_and_none_of_a_small_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first batch of a large ingest goes to the workers too (the ingesting process only
+    stores); a single batch is parsed here, with no worker started."""
+    here: list[str] = []
+    real = Ingestor._parse_here
+
+    def counted(self: Ingestor, raw: RawInput) -> Any:
+        here.append(raw.origin)
+        return real(self, raw)
+
+    monkeypatch.setattr(Ingestor, "_parse_here", counted)
+    started: list[int] = []
+    monkeypatch.setattr(
+        pipeline, "ParsePool", lambda *a, **k: started.append(1) or ParsePool(*a, **k)
+    )
+    settings = _settings(tmp_path, "large", 2)
+    store = Store.open(settings.database_url)
+    report = Ingestor(store, settings).ingest(_items(2 * BATCH_SIZE + 3))
+    assert report.ingested + report.duplicates == 2 * BATCH_SIZE + 3
+    assert here == [] and started == [1]
+    report = Ingestor(store, settings).ingest(_distinct(BATCH_SIZE))
+    assert report.ingested == BATCH_SIZE
+    assert len(here) == BATCH_SIZE and started == [1]
+    store.close()
+
+
 def test_workers_are_spawned_beside_other_threads() -> None:
     if threading.active_count() == 1:  # no other test left a thread running
         assert parallel._start_method() == "fork"

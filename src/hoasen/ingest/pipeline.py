@@ -96,6 +96,15 @@ def _tell(progress: Progress | None, batch: list[RawInput | ItemError]) -> None:
             progress(item.input if isinstance(item, ItemError) else item.origin)
 
 
+def _with_more(batches: Iterator[list[T]]) -> Iterator[tuple[list[T], bool]]:
+    """Each batch with whether another follows (one batch is read ahead)."""
+    current = next(batches, None)
+    while current is not None:
+        following = next(batches, None)
+        yield current, following is not None
+        current = following
+
+
 def _batches(items: Iterable[T], size: int) -> Iterator[list[T]]:
     batch: list[T] = []
     for item in items:
@@ -137,9 +146,9 @@ class Ingestor:
     ) -> IngestReport:
         """Ingest every item; failures land in the report's `errors`, never stop the batch.
 
-        The first batch is parsed here; when more follow (a large ingest) and more than one
-        process is allowed (`ingest_processes`), later batches are parsed by worker processes,
-        up to AHEAD batches ahead of the one this process stores. `stored` is called with each
+        A single batch is parsed here; when more follow (a large ingest) and more than one
+        process is allowed (`ingest_processes`), every batch is parsed by worker processes, up
+        to AHEAD batches ahead of the one this process stores. `stored` is called with each
         stored batch's article ids (the desk analyses them while the workers parse on)."""
         report = IngestReport()
         seen: set[str] = set()
@@ -157,9 +166,10 @@ class Ingestor:
                 stored(report.article_ids[before:])
 
         try:
-            for number, batch in enumerate(_batches(self._expand(items), BATCH_SIZE)):
+            for batch, more in _with_more(_batches(self._expand(items), BATCH_SIZE)):
                 todo = self._select(batch, seen, report)
-                if number == 0 or processes <= 1 or (pool is not None and pool.broken):
+                alone = pool is None and not more  # a small ingest: no workers to start
+                if alone or processes <= 1 or (pool is not None and pool.broken):
                     while pending:  # keep the order: what the workers hold goes first
                         done = pending.popleft()
                         store(done.todo, self._collect(done), done.batch)
