@@ -73,10 +73,11 @@ def page_metadata(tree: Any, url: str | None, date_params: dict[str, Any]) -> Do
 def load_date_tables() -> None:
     """Build the date parser's tables for every locale now (about a second, once a process):
     the page date search (htmldate's extensive search through dateparser) otherwise builds
-    them while reading the first page whose date is written in words."""
+    them while reading the first page whose date no locale reads. A date with a word no
+    language has makes dateparser try, and so build, every locale."""
     from htmldate.extractors import get_external_parser
 
-    get_external_parser().get_date_data("12 March 2024")
+    get_external_parser().get_date_data("12 Xqzvk 2024")
 
 
 def second_opinion(tree: Any) -> str:
