@@ -277,7 +277,7 @@ class Settings:
     )
     ingest_processes: int = _setting(
         0,
-        "Processes that parse pages in a large ingest (past the first batch of 50 items): 0 is "
+        "Processes that parse pages in a large ingest (more than one batch of 50 items): 0 is "
         "one per CPU core (at most 4: each takes ~0.5-0.9 GB), 1 parses in the ingesting process "
         "itself.",
     )
