@@ -269,7 +269,7 @@ class SeedTopicModel:
         for index, pattern in enumerate(patterns):
             if pattern is None:
                 continue
-            found = Counter(match.group(0) for match in pattern.finditer(folded))
+            found = Counter(pattern.findall(folded))  # no capturing groups: whole matches
             hits = sum(min(count, _MAX_COUNT_PER_KEYWORD) for count in found.values())
             scores[index] = 1.0 - math.exp(-hits / scale)
         return scores
