@@ -151,6 +151,15 @@ def test_too_short_texts_get_no_signature(sqlite_store: Store) -> None:
     assert deduper.signature(TITLE, TEXT, "en") is not None
 
 
+def test_fingerprint_is_content_hash_and_signature(sqlite_store: Store) -> None:
+    deduper = Deduper(sqlite_store)
+    for title, text in ((TITLE, TEXT), (ZH_TITLE, ZH_TEXT), ("Short", "Too few words.")):
+        assert deduper.fingerprint(title, text) == (
+            content_hash(title, text),
+            deduper.signature(title, text, None),
+        )
+
+
 # ------------------------------------------------------------------ LSH parameters
 
 

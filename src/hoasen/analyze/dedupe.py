@@ -70,7 +70,11 @@ def _blank_punctuation(match: re.Match[str]) -> str:
 
 def content_hash(title: str, text: str) -> str:
     """Hex SHA-256 of the normalized title + text: equal for copies differing only in form."""
-    return hashlib.sha256(normalize(f"{title}\n{text}").encode("utf-8")).hexdigest()
+    return _hash_normalized(normalize(f"{title}\n{text}"))
+
+
+def _hash_normalized(normalized: str) -> str:
+    return hashlib.sha256(normalized.encode("utf-8")).hexdigest()
 
 
 def shingles(title: str, text: str) -> set[str] | None:
@@ -81,7 +85,11 @@ def shingles(title: str, text: str) -> set[str] | None:
     WORD_SHINGLE-grams. The script in the text decides, not the detected language, so a wrong
     language guess cannot hide a duplicate.
     """
-    tokens = _TOKEN.findall(normalize(f"{title}\n{text}"))
+    return _shingles_normalized(normalize(f"{title}\n{text}"))
+
+
+def _shingles_normalized(normalized: str) -> set[str] | None:
+    tokens = _TOKEN.findall(normalized)
     chars = sum(1 for t in tokens if len(t) == 1 and _CHAR_TOKEN.match(t))
     if chars * 2 >= len(tokens):
         size, minimum, sep = CHAR_SHINGLE, MIN_CHARS, ""
@@ -158,7 +166,14 @@ class Deduper:
 
         `language` is accepted for the pipeline's sake; shingling follows the text's script.
         """
-        found = shingles(title, text)
+        return self._signature(shingles(title, text))
+
+    def fingerprint(self, title: str, text: str) -> tuple[str, Signature | None]:
+        """`content_hash` and `signature` of one article, its text normalized once."""
+        normalized = normalize(f"{title}\n{text}")
+        return _hash_normalized(normalized), self._signature(_shingles_normalized(normalized))
+
+    def _signature(self, found: set[str] | None) -> Signature | None:
         if found is None:
             return None
         minhash = MinHash(

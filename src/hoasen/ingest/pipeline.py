@@ -271,8 +271,6 @@ class Ingestor:
 
     def _store_one(self, conn: Connection, item: _Prepared, source: Source | None) -> _Outcome:
         """Write one prepared item: boilerplate, duplicate check, raw bytes, article, index."""
-        from hoasen.analyze.dedupe import content_hash
-
         raw, article = item.raw, item.article
         source_id = source.id if source else self._source_id(raw.source_name or article.source_name)
         key = _boilerplate_source(source_id, article)
@@ -281,8 +279,7 @@ class Ingestor:
             if not article.text.strip():
                 reason = "only the site's repeated boilerplate, no article text"
                 return _Outcome(error=ItemError(raw.origin, reason))
-        digest = content_hash(article.title, article.text)
-        sig = self.deduper.signature(article.title, article.text, article.language)
+        digest, sig = self.deduper.fingerprint(article.title, article.text)
         match = self.deduper.find(conn, digest, sig)
         raw_id = self.store.add_raw(conn, raw, item.sha)
         article_id = self.store.add_article(
